@@ -1,0 +1,32 @@
+//! Records the compiler and the crate's git commit, so that every result can say what built it.
+
+use std::path::Path;
+use std::process::Command;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let version = output(Command::new(rustc).arg("-V")).unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=COSTS_RUSTC_VERSION={version}");
+
+    let commit = output(Command::new("git").args(["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=COSTS_GIT_COMMIT={commit}");
+    // Rebuild when HEAD moves; watching a missing file would rebuild every time.
+    let git = Path::new(".git");
+    if git.join("HEAD").exists() {
+        println!("cargo:rerun-if-changed=.git/HEAD");
+        if let Ok(head) = std::fs::read_to_string(git.join("HEAD")) {
+            if let Some(reference) = head.trim().strip_prefix("ref: ") {
+                if git.join(reference).exists() {
+                    println!("cargo:rerun-if-changed=.git/{reference}");
+                }
+            }
+        }
+    }
+}
+
+fn output(command: &mut Command) -> Option<String> {
+    let out = command.output().ok().filter(|o| o.status.success())?;
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

@@ -1,0 +1,99 @@
+//! The machine and build a result comes from: CPU, CPU counts, kernel, virtualisation,
+//! compiler and crate commit. Printed once per bench binary and serialisable for tools.
+
+use serde::{Deserialize, Serialize};
+use std::fs;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Environment {
+    pub cpu_model: String,
+    /// CPUs online on the machine.
+    pub cpus_online: usize,
+    /// CPUs this process may run on (containers and `taskset` restrict it).
+    pub cpus_allowed: usize,
+    /// Kernel release, as `uname -r` prints it.
+    pub kernel: String,
+    /// Whether the CPU reports running under a hypervisor.
+    pub virtualised: bool,
+    pub rustc: String,
+    pub crate_version: String,
+    pub commit: String,
+}
+
+impl Environment {
+    pub fn capture() -> Environment {
+        let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        Environment {
+            cpu_model: cpu_model(&cpuinfo).unwrap_or_else(|| "unknown".into()),
+            // SAFETY: sysconf has no preconditions.
+            cpus_online: unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize,
+            cpus_allowed: crate::placement::allowed_cpus().map_or(0, |c| c.len()),
+            kernel: fs::read_to_string("/proc/sys/kernel/osrelease")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_else(|_| "unknown".into()),
+            virtualised: has_hypervisor_flag(&cpuinfo),
+            rustc: env!("COSTS_RUSTC_VERSION").to_string(),
+            crate_version: env!("CARGO_PKG_VERSION").to_string(),
+            commit: env!("COSTS_GIT_COMMIT").to_string(),
+        }
+    }
+
+    /// One line that says where a result comes from.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} | {} CPUs ({} allowed) | Linux {}{} | {} | concurrency-costs {} ({})",
+            self.cpu_model,
+            self.cpus_online,
+            self.cpus_allowed,
+            self.kernel,
+            if self.virtualised {
+                " | virtualised"
+            } else {
+                ""
+            },
+            self.rustc,
+            self.crate_version,
+            self.commit
+        )
+    }
+}
+
+fn cpu_model(cpuinfo: &str) -> Option<String> {
+    cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+}
+
+fn has_hypervisor_flag(cpuinfo: &str) -> bool {
+    cpuinfo
+        .lines()
+        .filter(|l| l.starts_with("flags"))
+        .any(|l| l.split_whitespace().any(|f| f == "hypervisor"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CPUINFO: &str =
+        "processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse2 hypervisor avx2\n";
+
+    #[test]
+    fn parses_the_model_and_the_hypervisor_flag() {
+        assert_eq!(cpu_model(CPUINFO).as_deref(), Some("AMD EPYC 7B13"));
+        assert!(has_hypervisor_flag(CPUINFO));
+        assert!(!has_hypervisor_flag("flags\t: fpu hypervisor_x\n"));
+    }
+
+    #[test]
+    fn captures_this_machine_and_round_trips_through_json() {
+        let env = Environment::capture();
+        assert!(env.cpus_online >= 1 && env.cpus_allowed >= 1);
+        assert!(env.rustc.starts_with("rustc"), "{}", env.rustc);
+        let json = serde_json::to_string(&env).unwrap();
+        assert_eq!(serde_json::from_str::<Environment>(&json).unwrap(), env);
+        assert!(env.summary().contains(&env.kernel));
+    }
+}

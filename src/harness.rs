@@ -1,0 +1,183 @@
+//! What every bench binary shares: one Criterion configuration with the flamegraph profiler
+//! attached, the environment printed once, and a benchmark group that knows how to skip a
+//! variant with a reason and how to time a partner that lives across iterations.
+
+use crate::environment::Environment;
+use crate::placement::{CpuPlan, Placement, Skip};
+use crate::ring::Partner;
+use criterion::measurement::WallTime;
+use criterion::profiler::Profiler;
+use criterion::{Bencher, BenchmarkGroup, BenchmarkId, Criterion, PlottingBackend};
+use std::fs::File;
+use std::io;
+use std::path::Path;
+use std::sync::Once;
+use std::time::Duration;
+
+/// Sampling rate of the flamegraph profiler. Not a multiple of common timer rates, so samples
+/// do not lock step with periodic work.
+const PROFILE_HZ: i32 = 997;
+
+/// Short defaults keep the whole suite within minutes; Criterion's command-line flags
+/// (`--warm-up-time`, `--measurement-time`, `--sample-size`) still override them.
+const WARM_UP: Duration = Duration::from_secs(1);
+const MEASUREMENT: Duration = Duration::from_secs(3);
+const SAMPLES: usize = 30;
+
+/// The configuration every bench file uses. Prints the environment once per binary.
+pub fn criterion() -> Criterion {
+    static PRINTED: Once = Once::new();
+    PRINTED.call_once(|| eprintln!("environment: {}", Environment::capture().summary()));
+    Criterion::default()
+        .warm_up_time(WARM_UP)
+        .measurement_time(MEASUREMENT)
+        .sample_size(SAMPLES)
+        // The same charts on every machine, with no gnuplot to install.
+        .plotting_backend(PlottingBackend::Plotters)
+        .with_profiler(FlamegraphProfiler::default())
+}
+
+/// Writes `<benchmark dir>/flamegraph.svg` when a bench runs with `--profile-time N`.
+#[derive(Default)]
+pub struct FlamegraphProfiler {
+    guard: Option<pprof::ProfilerGuard<'static>>,
+}
+
+impl Profiler for FlamegraphProfiler {
+    fn start_profiling(&mut self, benchmark_id: &str, _dir: &Path) {
+        match pprof::ProfilerGuardBuilder::default()
+            .frequency(PROFILE_HZ)
+            // Unwinding from inside these libraries can deadlock in the signal handler.
+            .blocklist(&["libc", "libgcc", "pthread", "vdso"])
+            .build()
+        {
+            Ok(guard) => self.guard = Some(guard),
+            Err(e) => eprintln!("{benchmark_id}: cannot start the profiler: {e}"),
+        }
+    }
+
+    fn stop_profiling(&mut self, benchmark_id: &str, dir: &Path) {
+        let Some(guard) = self.guard.take() else {
+            return;
+        };
+        let path = dir.join("flamegraph.svg");
+        let written = std::fs::create_dir_all(dir)
+            .map_err(|e| e.to_string())
+            .and_then(|()| guard.report().build().map_err(|e| e.to_string()))
+            .and_then(|report| {
+                let file = File::create(&path).map_err(|e| e.to_string())?;
+                report.flamegraph(file).map_err(|e| e.to_string())
+            });
+        match written {
+            Ok(()) => eprintln!("{benchmark_id}: flamegraph written to {}", path.display()),
+            Err(e) => eprintln!("{benchmark_id}: no flamegraph: {e}"),
+        }
+    }
+}
+
+/// A Criterion group whose benchmark IDs are `group/function/parameter`.
+pub struct Group<'a> {
+    name: String,
+    inner: BenchmarkGroup<'a, WallTime>,
+}
+
+impl<'a> Group<'a> {
+    pub fn new(c: &'a mut Criterion, name: &str) -> Group<'a> {
+        Group {
+            name: name.to_string(),
+            inner: c.benchmark_group(name),
+        }
+    }
+
+    /// Criterion's own group, for settings such as the sampling mode.
+    pub fn criterion_group(&mut self) -> &mut BenchmarkGroup<'a, WallTime> {
+        &mut self.inner
+    }
+
+    /// The full ID: `group/function/parameter`, or `group/function` without a parameter.
+    pub fn id(&self, function: &str, parameter: &str) -> String {
+        match parameter {
+            "" => format!("{}/{function}", self.name),
+            _ => format!("{}/{function}/{parameter}", self.name),
+        }
+    }
+
+    fn criterion_id(function: &str, parameter: &str) -> BenchmarkId {
+        match parameter {
+            "" => BenchmarkId::from_parameter(function),
+            _ => BenchmarkId::new(function, parameter),
+        }
+    }
+
+    /// Says why a variant has no number on this machine, instead of dropping it silently.
+    pub fn skip(&self, function: &str, parameter: &str, why: &Skip) {
+        eprintln!("skipped {}: {why}", self.id(function, parameter));
+    }
+
+    /// A benchmark with no state kept across iterations.
+    pub fn bench(&mut self, function: &str, parameter: &str, f: impl FnMut(&mut Bencher<'_>)) {
+        self.inner
+            .bench_function(Self::criterion_id(function, parameter), f);
+    }
+
+    /// A benchmark whose state is built on first use, only if the filter selects it, and
+    /// kept across every warm-up and sample; `run` times iterations with that state.
+    pub fn bench_with_state<S>(
+        &mut self,
+        function: &str,
+        parameter: &str,
+        state: &mut Option<S>,
+        mut make: impl FnMut() -> S,
+        mut run: impl FnMut(&mut Bencher<'_>, &mut S),
+    ) {
+        self.inner
+            .bench_function(Self::criterion_id(function, parameter), |b| {
+                let s = state.get_or_insert_with(&mut make);
+                run(b, s)
+            });
+    }
+
+    /// Times hops with a partner started on first use and kept alive across iterations;
+    /// afterwards prints what the partner did (tokens, context switches), the proof that
+    /// the number is what the ID says.
+    pub fn partner<P: Partner>(
+        &mut self,
+        function: &str,
+        parameter: &str,
+        mut start: impl FnMut() -> io::Result<P>,
+    ) {
+        let id = self.id(function, parameter);
+        let mut partner = None;
+        self.bench_with_state(
+            function,
+            parameter,
+            &mut partner,
+            || start().unwrap_or_else(|e| panic!("{id}: cannot start the partner: {e}")),
+            |b, p| b.iter_custom(|hops| p.time_hops(hops).expect("the partner broke")),
+        );
+        if let Some(p) = partner {
+            match p.finish() {
+                Ok(report) => eprintln!("{id}: {report}"),
+                Err(e) => panic!("{id}: the partner did not finish cleanly: {e}"),
+            }
+        }
+    }
+
+    /// [`Group::partner`] for one placement, skipped with a reason where the machine lacks
+    /// the CPUs it needs. The placement is the parameter of the ID.
+    pub fn placed_partner<P: Partner>(
+        &mut self,
+        function: &str,
+        placement: Placement,
+        start: impl Fn(&CpuPlan) -> io::Result<P>,
+    ) {
+        match placement.plan() {
+            Ok(plan) => self.partner(function, placement.id(), || start(&plan)),
+            Err(why) => self.skip(function, placement.id(), &why),
+        }
+    }
+
+    pub fn finish(self) {
+        self.inner.finish();
+    }
+}

@@ -1,0 +1,12 @@
+//! The measurement core of concurrency-costs: placement, hand-off primitives, partners that
+//! stay alive across iterations, child processes, context-switch counts, and the environment
+//! every result is tied to. The benchmarks in `benches/` are lists of scenarios over these.
+
+pub mod environment;
+pub mod harness;
+pub mod link;
+pub mod placement;
+pub mod process;
+pub mod ring;
+pub mod rusage;
+pub mod spawn;

@@ -1,0 +1,119 @@
+//! Child processes that a benchmark starts: reaping within a bound, tying a child's life to
+//! its parent, and giving a forked child only the file descriptors it needs.
+
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+use std::io;
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+/// How long a partner process may take to exit after its input closes before it is killed.
+pub const EXIT_GRACE: Duration = Duration::from_secs(5);
+
+/// Waits for `child` to exit, killing it if it has not within `limit`. The child is always
+/// reaped when this returns, so it never lingers as a zombie.
+pub fn reap_within(child: Pid, limit: Duration) -> io::Result<WaitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(1))
+            }
+            Ok(WaitStatus::StillAlive) => {
+                let _ = kill(child, Signal::SIGKILL);
+                let status = waitpid(child, None).map_err(io::Error::from)?;
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("child {child} did not exit within {limit:?}; killed ({status:?})"),
+                ));
+            }
+            Ok(status) => return Ok(status),
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// `Ok` when the child exited normally with status 0.
+pub fn expect_success(status: WaitStatus) -> io::Result<()> {
+    match status {
+        WaitStatus::Exited(_, 0) => Ok(()),
+        other => Err(io::Error::other(format!(
+            "child did not succeed: {other:?}"
+        ))),
+    }
+}
+
+/// In a freshly forked child: have the kernel kill it if the parent dies, so a crashed
+/// benchmark never leaves a partner behind. Async-signal-safe.
+pub fn die_with_parent(parent: Pid) {
+    // SAFETY: prctl with integer arguments only.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+    if nix::unistd::getppid() != parent {
+        // The parent died before the prctl took effect.
+        // SAFETY: _exit is async-signal-safe and never returns.
+        unsafe { libc::_exit(1) };
+    }
+}
+
+/// In a freshly forked child: close every descriptor above stderr except `keep`. Without
+/// this, a child would hold copies of other partners' pipe ends and keep them from closing.
+/// Async-signal-safe (one `close_range(2)` per gap).
+pub fn close_fds_except(keep: &[RawFd; 2]) {
+    let (low, high) = (keep[0].min(keep[1]) as u32, keep[0].max(keep[1]) as u32);
+    let gaps = [
+        (3, low.saturating_sub(1)),
+        (low + 1, high.saturating_sub(1)),
+        (high + 1, u32::MAX),
+    ];
+    for (first, last) in gaps {
+        let first = first.max(3);
+        if first <= last {
+            // SAFETY: close_range only closes descriptors; those we keep are outside the range.
+            unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) };
+        }
+    }
+}
+
+/// Whether `pid` no longer exists at all (exited *and* reaped; a zombie still exists).
+pub fn is_gone(pid: Pid) -> bool {
+    kill(pid, None) == Err(Errno::ESRCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::unistd::{ForkResult, fork};
+
+    #[test]
+    fn a_child_that_hangs_is_killed_and_reaped() {
+        // SAFETY: the child only calls async-signal-safe functions.
+        match unsafe { fork() }.unwrap() {
+            ForkResult::Child => loop {
+                unsafe { libc::pause() };
+            },
+            ForkResult::Parent { child } => {
+                let err = reap_within(child, Duration::from_millis(50)).unwrap_err();
+                assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+                assert!(is_gone(child));
+            }
+        }
+    }
+
+    #[test]
+    fn a_clean_exit_is_success_and_a_failure_is_not() {
+        for code in [0, 3] {
+            // SAFETY: the child only calls _exit.
+            match unsafe { fork() }.unwrap() {
+                ForkResult::Child => unsafe { libc::_exit(code) },
+                ForkResult::Parent { child } => {
+                    let status = reap_within(child, EXIT_GRACE).unwrap();
+                    assert_eq!(expect_success(status).is_ok(), code == 0);
+                    assert!(is_gone(child));
+                }
+            }
+        }
+    }
+}
