@@ -18,6 +18,16 @@ use std::time::Duration;
 /// do not lock step with periodic work.
 const PROFILE_HZ: i32 = 997;
 
+/// Samples whose innermost frame is in these libraries are dropped. The default (DWARF)
+/// unwinder can deadlock when it interrupts libc (malloc's lock against the loader lock it
+/// takes), so libc is skipped, which also drops every sample taken inside a syscall. The
+/// frame-pointer unwinder (`scripts/flamegraph.sh`) takes no lock, so only the vDSO, whose
+/// unwind tables are unreliable, is skipped and syscall time shows.
+#[cfg(not(feature = "frame-pointer"))]
+const UNSAMPLED_LIBRARIES: &[&str] = &["libc", "libgcc", "pthread", "vdso"];
+#[cfg(feature = "frame-pointer")]
+const UNSAMPLED_LIBRARIES: &[&str] = &["vdso"];
+
 /// Short defaults keep the whole suite within minutes; Criterion's command-line flags
 /// (`--warm-up-time`, `--measurement-time`, `--sample-size`) still override them.
 const WARM_UP: Duration = Duration::from_secs(1);
@@ -47,8 +57,7 @@ impl Profiler for FlamegraphProfiler {
     fn start_profiling(&mut self, benchmark_id: &str, _dir: &Path) {
         match pprof::ProfilerGuardBuilder::default()
             .frequency(PROFILE_HZ)
-            // Unwinding from inside these libraries can deadlock in the signal handler.
-            .blocklist(&["libc", "libgcc", "pthread", "vdso"])
+            .blocklist(UNSAMPLED_LIBRARIES)
             .build()
         {
             Ok(guard) => self.guard = Some(guard),

@@ -1,0 +1,94 @@
+//! Partners and spawned children leave nothing behind: no file descriptor, no thread, no
+//! child process (not even a zombie). These counts are process-wide, so the tests in this
+//! file take turns.
+
+use concurrency_costs::link::{Channel, Condvar, Futex, Link, Pipe};
+use concurrency_costs::placement::Placement;
+use concurrency_costs::ring::{Partner, ProcessPingPong, ThreadRing};
+use concurrency_costs::spawn::{Ballast, Program, fork_exit_wait};
+use nix::errno::Errno;
+use nix::sys::wait::{WaitPidFlag, waitpid};
+use std::sync::Mutex;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+#[derive(Debug, PartialEq)]
+struct Footprint {
+    fds: usize,
+    threads: usize,
+}
+
+fn footprint() -> Footprint {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let threads = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    Footprint {
+        fds: std::fs::read_dir("/proc/self/fd").unwrap().count(),
+        threads,
+    }
+}
+
+fn no_children_left() -> bool {
+    waitpid(None, Some(WaitPidFlag::WNOHANG)) == Err(Errno::ECHILD)
+}
+
+fn ring_leaves_nothing<L: Link>(members: usize, finish: bool) {
+    let before = footprint();
+    let mut ring = ThreadRing::<L>::spawn(members, &Placement::Unpinned.plan().unwrap()).unwrap();
+    ring.time_hops(100).unwrap();
+    if finish {
+        assert!(ring.finish().unwrap().is_complete());
+    } else {
+        drop(ring);
+    }
+    assert_eq!(footprint(), before);
+}
+
+#[test]
+fn thread_rings_close_every_fd_and_join_every_thread() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap();
+    for finish in [true, false] {
+        ring_leaves_nothing::<Pipe>(2, finish);
+        ring_leaves_nothing::<Pipe>(64, finish);
+        ring_leaves_nothing::<Futex>(4, finish);
+        ring_leaves_nothing::<Condvar>(4, finish);
+        ring_leaves_nothing::<Channel>(4, finish);
+    }
+}
+
+#[test]
+fn process_partner_closes_every_fd_and_is_reaped() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap();
+    for finish in [true, false] {
+        let before = footprint();
+        let mut partner = ProcessPingPong::spawn(&Placement::Unpinned.plan().unwrap()).unwrap();
+        partner.time_hops(100).unwrap();
+        if finish {
+            assert_eq!(partner.finish().unwrap().forwarded, vec![50]);
+        } else {
+            drop(partner);
+        }
+        assert_eq!(footprint(), before);
+        assert!(no_children_left());
+    }
+}
+
+#[test]
+fn spawning_reaps_every_child() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap();
+    let before = footprint();
+    let _ballast = Ballast::touched(8 << 20);
+    let program = Program::true_binary().unwrap();
+    for _ in 0..20 {
+        fork_exit_wait().unwrap();
+        program.fork_exec_wait().unwrap();
+        program.posix_spawn_wait().unwrap();
+    }
+    assert!(no_children_left());
+    assert_eq!(footprint(), before);
+}
