@@ -10,6 +10,7 @@
 //!   loading a program; the copied page tables are thrown away by the exec.
 //! - `posix_spawn_wait`: `posix_spawn` of `/bin/true` (vfork-style: the child borrows the
 //!   parent's memory until it execs), then wait. Should not grow with the ballast.
+//!
 //! Each child's exit status is checked, so every iteration reaps a successful child.
 //!
 //! Run with: `cargo bench --bench fork`

@@ -39,7 +39,7 @@ impl Ballast {
         if (len as u64).saturating_mul(2) > available {
             return Err(Skip(format!(
                 "needs {} MiB of free memory for the ballast, {} MiB available",
-                len as u64 * 2 >> 20,
+                (len as u64 * 2) >> 20,
                 available >> 20
             )));
         }
