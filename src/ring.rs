@@ -171,14 +171,15 @@ impl<L: Link> ThreadRing<L> {
             exited,
             laps: 0,
             switches_at_start,
-            _pin: pin_driver(plan)?,
+            _pin: None,
         };
+        // Pinned only once the ring exists, so that on failure its Drop stops every member.
+        ring._pin = pin_driver(plan)?;
         for _ in 1..members {
             ready_rx.recv_timeout(MEMBER_GRACE).map_err(|_| {
                 io::Error::new(io::ErrorKind::TimedOut, "ring members did not start")
             })?;
         }
-        ring.switches_at_start = switches_at_start;
         Ok(ring)
     }
 
@@ -277,14 +278,19 @@ impl ProcessPingPong {
                 // SAFETY: ends the child without running the parent's destructors.
                 unsafe { libc::_exit(code) }
             }
-            ForkResult::Parent { child } => Ok(ProcessPingPong {
-                child: Some(child),
-                to_child: Some(to_child),
-                from_child,
-                laps: 0,
-                switches_at_start: switches(Scope::Process),
-                _pin: pin_driver(plan)?,
-            }),
+            ForkResult::Parent { child } => {
+                let mut partner = ProcessPingPong {
+                    child: Some(child),
+                    to_child: Some(to_child),
+                    from_child,
+                    laps: 0,
+                    switches_at_start: switches(Scope::Process),
+                    _pin: None,
+                };
+                // Pinned only once the partner exists, so that on failure Drop reaps the child.
+                partner._pin = pin_driver(plan)?;
+                Ok(partner)
+            }
         }
     }
 
