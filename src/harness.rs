@@ -5,6 +5,8 @@
 use crate::environment::Environment;
 use crate::placement::{CpuPlan, Placement, Skip};
 use crate::ring::Partner;
+use crate::runtime::{FLAVOURS, Flavour};
+use crate::tasks::{RingRun, TaskScheduler};
 use criterion::measurement::WallTime;
 use criterion::profiler::Profiler;
 use criterion::{Bencher, BenchmarkGroup, BenchmarkId, Criterion, PlottingBackend};
@@ -188,6 +190,75 @@ impl<'a> Group<'a> {
         match placement.plan() {
             Ok(plan) => self.partner(function, placement.id(), || start(&plan)),
             Err(why) => self.skip(function, placement.id(), &why),
+        }
+    }
+
+    /// Starts a runtime flavour, or says why it cannot start on this machine.
+    fn start(
+        &self,
+        flavour: &Flavour,
+        function: &str,
+        parameter: &str,
+    ) -> Option<Box<dyn TaskScheduler>> {
+        match (flavour.start)() {
+            Ok(scheduler) => Some(scheduler),
+            Err(why) => {
+                self.skip(function, parameter, &why);
+                None
+            }
+        }
+    }
+
+    /// One benchmark per runtime flavour; `id` maps a flavour's ID to the benchmark's function
+    /// and parameter, and `applies` says whether the scenario means anything on that runtime
+    /// (or why not). The runtime is started once and kept across all iterations.
+    pub fn per_flavour(
+        &mut self,
+        id: impl Fn(&str) -> (String, String),
+        applies: impl Fn(&dyn TaskScheduler) -> Result<(), Skip>,
+        mut bench: impl FnMut(&mut Bencher<'_>, &mut dyn TaskScheduler),
+    ) {
+        for flavour in FLAVOURS {
+            let (function, parameter) = id(flavour.id);
+            let Some(mut scheduler) = self.start(flavour, &function, &parameter) else {
+                continue;
+            };
+            match applies(scheduler.as_ref()) {
+                Ok(()) => self.bench(&function, &parameter, |b| bench(b, scheduler.as_mut())),
+                Err(why) => self.skip(&function, &parameter, &why),
+            }
+        }
+    }
+
+    /// A token around a ring of `members` tasks on every flavour, per hop; afterwards prints
+    /// how many hops crossed OS threads (on a single-threaded runtime: none).
+    pub fn task_ring(&mut self, function: &str, members: usize, size_in_id: bool) {
+        let parameter = |flavour: &str| match size_in_id {
+            true => format!("{flavour}/{members}"),
+            false => flavour.to_string(),
+        };
+        for flavour in FLAVOURS {
+            let parameter = parameter(flavour.id);
+            let Some(mut scheduler) = self.start(flavour, function, &parameter) else {
+                continue;
+            };
+            let mut total = RingRun::default();
+            self.bench(function, &parameter, |b| {
+                b.iter_custom(|hops| {
+                    let run = scheduler.ring(members, hops);
+                    total.hops += run.hops;
+                    total.crossed += run.crossed;
+                    run.elapsed
+                })
+            });
+            if total.hops > 0 {
+                eprintln!(
+                    "{}: {} hops, {:.1}% of them crossed to another OS thread",
+                    self.id(function, &parameter),
+                    total.hops,
+                    100.0 * total.crossed as f64 / total.hops as f64
+                );
+            }
         }
     }
 

@@ -2,11 +2,14 @@
 //! stay alive across iterations, child processes, context-switch counts, and the environment
 //! every result is tied to. The benchmarks in `benches/` are lists of scenarios over these.
 
+pub mod coroutine;
 pub mod environment;
 pub mod harness;
 pub mod link;
 pub mod placement;
 pub mod process;
 pub mod ring;
+pub mod runtime;
 pub mod rusage;
 pub mod spawn;
+pub mod tasks;

@@ -95,14 +95,16 @@ fn time_laps(
     for _ in 0..laps {
         lap()?;
     }
-    let elapsed = start.elapsed();
-    let driven = laps * members as u64;
-    let scaled = if driven == 0 {
-        Duration::ZERO
-    } else {
-        Duration::from_nanos((elapsed.as_nanos() * hops as u128 / driven as u128) as u64)
-    };
-    Ok((scaled, laps))
+    Ok((scaled(start.elapsed(), hops, laps * members as u64), laps))
+}
+
+/// `elapsed` for `done` operations, scaled to the `asked` ones: benches run whole laps or
+/// batches and report the time for exactly the iterations Criterion asked for.
+pub fn scaled(elapsed: Duration, asked: u64, done: u64) -> Duration {
+    if done == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_nanos((elapsed.as_nanos() * asked as u128 / done as u128) as u64)
 }
 
 fn pin_driver(plan: &CpuPlan) -> io::Result<Option<PinGuard>> {

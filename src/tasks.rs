@@ -1,0 +1,305 @@
+//! The task scenarios every runtime flavour is measured with: spawn-and-await, spawn in
+//! batches, two tasks yielding, and a token around a ring of tasks. Each scenario runs inside
+//! the runtime and times itself there, after its setup; [`TaskScheduler`] is what the bench
+//! files call, implemented once for every [`AsyncRuntime`] and once for may's coroutines.
+
+use crate::placement::Skip;
+use crate::ring::scaled;
+use crate::runtime::{AsyncRuntime, WORKERS};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What one run of a ring did, beside its time: the evidence that it hopped as claimed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RingRun {
+    /// Time for the hops asked, scaled from the whole laps run.
+    pub elapsed: Duration,
+    /// Hops driven, the untimed warm-up lap included.
+    pub hops: u64,
+    /// Hops whose receiver ran on a different OS thread than its sender.
+    pub crossed: u64,
+}
+
+/// The scenarios, as the bench files see them. Every method runs inside the runtime and
+/// returns the time its measured part took, setup excluded.
+pub trait TaskScheduler {
+    /// `n` empty tasks spawned one after another, each awaited before the next.
+    fn spawn_await(&mut self, n: u64) -> Duration;
+    /// Tasks spawned `batch` at a time, then the batch awaited; the time for `n` tasks.
+    fn spawn_batch(&mut self, batch: usize, n: u64) -> Duration;
+    /// Two runnable tasks each yielding in a loop; the time for `n` yields in all.
+    fn yield_switches(&mut self, n: u64) -> Duration;
+    /// A token passed around a ring of `members` tasks (the measuring task is one of them),
+    /// started and given one untimed lap first; the time for `hops` hops.
+    fn ring(&mut self, members: usize, hops: u64) -> RingRun;
+    /// Which of two yielding tasks ran each turn, `turns` turns each: the proof that yields
+    /// interleave.
+    fn yield_order(&mut self, turns: usize) -> Vec<u8>;
+    /// Whether yielding lets the other task run on this runtime, or why not.
+    fn yield_switches_tasks(&self) -> Result<(), Skip> {
+        Ok(())
+    }
+}
+
+/// An address unique to the calling OS thread, cheap enough to read on every hop.
+pub fn thread_tag() -> usize {
+    thread_local!(static TAG: u8 = const { 0 });
+    TAG.with(|t| t as *const u8 as usize)
+}
+
+/// Any async runtime, measured with the shared async scenarios below.
+pub struct Async<R>(pub R);
+
+impl<R: AsyncRuntime + 'static> TaskScheduler for Async<R> {
+    fn spawn_await(&mut self, n: u64) -> Duration {
+        self.0.run(async move {
+            let start = Instant::now();
+            for _ in 0..n {
+                R::spawn(async {}).await;
+            }
+            start.elapsed()
+        })
+    }
+
+    fn spawn_batch(&mut self, batch: usize, n: u64) -> Duration {
+        self.0.run(async move {
+            let rounds = n.div_ceil(batch as u64);
+            let mut pending = Vec::with_capacity(batch);
+            let start = Instant::now();
+            for _ in 0..rounds {
+                pending.extend((0..batch).map(|_| R::spawn(async {})));
+                for task in pending.drain(..) {
+                    task.await;
+                }
+            }
+            scaled(start.elapsed(), n, rounds * batch as u64)
+        })
+    }
+
+    fn yield_switches(&mut self, n: u64) -> Duration {
+        self.0.run(async move {
+            let turns = n.div_ceil(2);
+            let other = R::spawn(async move {
+                for _ in 0..turns {
+                    R::yield_now().await;
+                }
+            });
+            let start = Instant::now();
+            for _ in 0..turns {
+                R::yield_now().await;
+            }
+            other.await;
+            scaled(start.elapsed(), n, turns * 2)
+        })
+    }
+
+    fn ring(&mut self, members: usize, hops: u64) -> RingRun {
+        self.0.run(async_ring::<R>(members, hops))
+    }
+
+    fn yield_switches_tasks(&self) -> Result<(), Skip> {
+        R::yield_switches_tasks()
+    }
+
+    fn yield_order(&mut self, turns: usize) -> Vec<u8> {
+        self.0.run(async move {
+            let log = Arc::new(Mutex::new(Vec::with_capacity(turns * 2)));
+            let other_log = log.clone();
+            let other = R::spawn(async move {
+                for _ in 0..turns {
+                    other_log.lock().unwrap().push(1);
+                    R::yield_now().await;
+                }
+            });
+            for _ in 0..turns {
+                log.lock().unwrap().push(0);
+                R::yield_now().await;
+            }
+            other.await;
+            log.lock().unwrap().clone()
+        })
+    }
+}
+
+/// A ring member: forwards the token, tagged with its thread, until its inbox closes; returns
+/// how many tokens arrived from another thread.
+async fn forward_tokens(
+    inbox: async_channel::Receiver<usize>,
+    next: async_channel::Sender<usize>,
+) -> u64 {
+    let mut crossed = 0;
+    while let Ok(from) = inbox.recv().await {
+        let here = thread_tag();
+        crossed += u64::from(from != here);
+        if next.send(here).await.is_err() {
+            break;
+        }
+    }
+    crossed
+}
+
+async fn async_ring<R: AsyncRuntime + 'static>(members: usize, hops: u64) -> RingRun {
+    assert!(members >= 2, "a ring needs at least two members");
+    let (to_first, mut inbox) = async_channel::bounded::<usize>(1);
+    let mut tasks = Vec::with_capacity(members - 1);
+    for _ in 1..members {
+        let (next, next_inbox) = async_channel::bounded(1);
+        let own_inbox = std::mem::replace(&mut inbox, next_inbox);
+        tasks.push(R::spawn(forward_tokens(own_inbox, next)));
+    }
+    let from_last = inbox;
+    let mut crossed = 0;
+    let mut lap = async || {
+        to_first.send(thread_tag()).await.expect("ring broken");
+        let from = from_last.recv().await.expect("ring broken");
+        crossed += u64::from(from != thread_tag());
+    };
+    // The first lap polls every task for the first time: not a switch, so not timed.
+    lap().await;
+    let laps = hops.div_ceil(members as u64);
+    let start = Instant::now();
+    for _ in 0..laps {
+        lap().await;
+    }
+    let elapsed = start.elapsed();
+    drop(to_first);
+    for task in tasks {
+        crossed += task.await;
+    }
+    RingRun {
+        elapsed: scaled(elapsed, hops, laps * members as u64),
+        hops: (laps + 1) * members as u64,
+        crossed,
+    }
+}
+
+/// may's stackful coroutines on [`WORKERS`] worker threads: the goroutine model in Rust.
+/// may's scheduler is process-wide; it is configured once, before its first coroutine.
+pub struct MaySchedulers(());
+
+impl MaySchedulers {
+    pub fn start() -> Self {
+        static CONFIGURED: std::sync::Once = std::sync::Once::new();
+        CONFIGURED.call_once(|| {
+            may::config().set_workers(WORKERS);
+        });
+        MaySchedulers(())
+    }
+}
+
+/// Runs `f` in a may coroutine and waits for its result.
+fn in_coroutine<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    may::go!(f).join().expect("a coroutine panicked")
+}
+
+impl TaskScheduler for MaySchedulers {
+    fn spawn_await(&mut self, n: u64) -> Duration {
+        in_coroutine(move || {
+            let start = Instant::now();
+            for _ in 0..n {
+                may::go!(|| ()).join().expect("a coroutine panicked");
+            }
+            start.elapsed()
+        })
+    }
+
+    fn spawn_batch(&mut self, batch: usize, n: u64) -> Duration {
+        in_coroutine(move || {
+            let rounds = n.div_ceil(batch as u64);
+            let mut pending = Vec::with_capacity(batch);
+            let start = Instant::now();
+            for _ in 0..rounds {
+                pending.extend((0..batch).map(|_| may::go!(|| ())));
+                for co in pending.drain(..) {
+                    co.join().expect("a coroutine panicked");
+                }
+            }
+            scaled(start.elapsed(), n, rounds * batch as u64)
+        })
+    }
+
+    fn yield_switches(&mut self, n: u64) -> Duration {
+        in_coroutine(move || {
+            let turns = n.div_ceil(2);
+            let other = may::go!(move || {
+                for _ in 0..turns {
+                    may::coroutine::yield_now();
+                }
+            });
+            let start = Instant::now();
+            for _ in 0..turns {
+                may::coroutine::yield_now();
+            }
+            other.join().expect("a coroutine panicked");
+            scaled(start.elapsed(), n, turns * 2)
+        })
+    }
+
+    fn ring(&mut self, members: usize, hops: u64) -> RingRun {
+        in_coroutine(move || may_ring(members, hops))
+    }
+
+    fn yield_order(&mut self, turns: usize) -> Vec<u8> {
+        in_coroutine(move || {
+            let log = Arc::new(Mutex::new(Vec::with_capacity(turns * 2)));
+            let other_log = log.clone();
+            let other = may::go!(move || {
+                for _ in 0..turns {
+                    other_log.lock().unwrap().push(1);
+                    may::coroutine::yield_now();
+                }
+            });
+            for _ in 0..turns {
+                log.lock().unwrap().push(0);
+                may::coroutine::yield_now();
+            }
+            other.join().expect("a coroutine panicked");
+            log.lock().unwrap().clone()
+        })
+    }
+}
+
+fn may_ring(members: usize, hops: u64) -> RingRun {
+    use may::sync::mpsc::channel;
+    assert!(members >= 2, "a ring needs at least two members");
+    let (to_first, mut inbox) = channel::<usize>();
+    let mut coroutines = Vec::with_capacity(members - 1);
+    for _ in 1..members {
+        let (next, next_inbox) = channel();
+        let own_inbox = std::mem::replace(&mut inbox, next_inbox);
+        coroutines.push(may::go!(move || {
+            let mut crossed = 0;
+            while let Ok(from) = own_inbox.recv() {
+                let here = thread_tag();
+                crossed += u64::from(from != here);
+                if next.send(here).is_err() {
+                    break;
+                }
+            }
+            crossed
+        }));
+    }
+    let from_last = inbox;
+    let mut crossed = 0;
+    let mut lap = || {
+        to_first.send(thread_tag()).expect("ring broken");
+        let from = from_last.recv().expect("ring broken");
+        crossed += u64::from(from != thread_tag());
+    };
+    lap();
+    let laps = hops.div_ceil(members as u64);
+    let start = Instant::now();
+    for _ in 0..laps {
+        lap();
+    }
+    let elapsed = start.elapsed();
+    drop(to_first);
+    for co in coroutines {
+        crossed += co.join().expect("a coroutine panicked");
+    }
+    RingRun {
+        elapsed: scaled(elapsed, hops, laps * members as u64),
+        hops: (laps + 1) * members as u64,
+        crossed,
+    }
+}

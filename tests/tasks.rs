@@ -1,0 +1,88 @@
+//! Every runtime flavour really does what the task benches claim: tasks spawned and awaited,
+//! tokens passed around a ring exactly as often as asked, and yields that interleave.
+
+use concurrency_costs::runtime::FLAVOURS;
+use concurrency_costs::tasks::TaskScheduler;
+
+/// Flavours whose tasks all run on one thread, where two yielding tasks must alternate.
+const SINGLE_THREADED: [&str; 4] = [
+    "tokio_current_thread",
+    "smol_local",
+    "futures_local",
+    "monoio",
+];
+
+fn each_flavour(mut check: impl FnMut(&str, &mut dyn TaskScheduler)) {
+    for flavour in FLAVOURS {
+        match (flavour.start)() {
+            Ok(mut scheduler) => check(flavour.id, scheduler.as_mut()),
+            Err(why) => eprintln!("skipped {}: {why}", flavour.id),
+        }
+    }
+}
+
+#[test]
+fn every_flavour_spawns_and_awaits() {
+    each_flavour(|_, scheduler| {
+        scheduler.spawn_await(50);
+        scheduler.spawn_batch(10, 25);
+    });
+}
+
+#[test]
+fn rings_pass_the_token_exactly_as_often_as_asked() {
+    each_flavour(|id, scheduler| {
+        for members in [2, 3, 64] {
+            let run = scheduler.ring(members, 30);
+            let laps = 30u64.div_ceil(members as u64) + 1; // one untimed warm-up lap
+            assert_eq!(run.hops, laps * members as u64, "{id}, {members} members");
+            assert!(run.crossed <= run.hops, "{id}");
+            if SINGLE_THREADED.contains(&id) {
+                assert_eq!(run.crossed, 0, "{id} ran a ring on more than one thread");
+            }
+        }
+    });
+}
+
+#[test]
+fn two_yielding_tasks_interleave() {
+    each_flavour(|id, scheduler| {
+        if let Err(why) = scheduler.yield_switches_tasks() {
+            // Prove the reason given for skipping: the yielding task is never left.
+            let order = scheduler.yield_order(50);
+            assert!(
+                order[..50].iter().all(|&t| t == 0),
+                "{id}: {why}, yet {order:?}"
+            );
+            return;
+        }
+        let order = scheduler.yield_order(50);
+        assert_eq!(order.len(), 100, "{id}");
+        assert_eq!(order.iter().filter(|&&t| t == 1).count(), 50, "{id}");
+        if SINGLE_THREADED.contains(&id) {
+            // Both tasks run in every scheduler round: no task runs three turns in a row.
+            // (tokio wakes yielded tasks last-in first-out, so it runs them in pairs,
+            // 0 1 1 0 0 1 1 0: half its yields switch tasks, half re-poll the same one.)
+            let interleaved = order.windows(3).all(|w| !(w[0] == w[1] && w[1] == w[2]));
+            let switches = order.windows(2).filter(|w| w[0] != w[1]).count();
+            assert!(interleaved, "{id} did not interleave: {order:?}");
+            assert!(
+                switches >= order.len() / 2 - 1,
+                "{id}: {switches} switches in {order:?}"
+            );
+        }
+    });
+}
+
+#[test]
+fn yield_switch_times_are_reported_for_every_flavour() {
+    each_flavour(|id, scheduler| {
+        if scheduler.yield_switches_tasks().is_err() {
+            return;
+        }
+        assert!(
+            scheduler.yield_switches(100) > std::time::Duration::ZERO,
+            "{id}"
+        );
+    });
+}
