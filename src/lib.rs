@@ -4,6 +4,7 @@
 
 pub mod coroutine;
 pub mod environment;
+pub mod footprint;
 pub mod harness;
 pub mod link;
 pub mod placement;

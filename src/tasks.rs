@@ -3,6 +3,7 @@
 //! the runtime and times itself there, after its setup; [`TaskScheduler`] is what the bench
 //! files call, implemented once for every [`AsyncRuntime`] and once for may's coroutines.
 
+use crate::footprint::{Memory, ParkedSample};
 use crate::placement::Skip;
 use crate::ring::scaled;
 use crate::runtime::{AsyncRuntime, WORKERS};
@@ -35,6 +36,9 @@ pub trait TaskScheduler {
     /// Which of two yielding tasks ran each turn, `turns` turns each: the proof that yields
     /// interleave.
     fn yield_order(&mut self, turns: usize) -> Vec<u8>;
+    /// Parks `units` tasks, each waiting on a shared channel, reads memory while all are
+    /// alive, then releases them: the footprint of one idle task.
+    fn parked_footprint(&mut self, units: usize) -> ParkedSample;
     /// Whether yielding lets the other task run on this runtime, or why not.
     fn yield_switches_tasks(&self) -> Result<(), Skip> {
         Ok(())
@@ -99,6 +103,43 @@ impl<R: AsyncRuntime + 'static> TaskScheduler for Async<R> {
 
     fn yield_switches_tasks(&self) -> Result<(), Skip> {
         R::yield_switches_tasks()
+    }
+
+    fn parked_footprint(&mut self, units: usize) -> ParkedSample {
+        self.0.run(async move {
+            // One task first, so the allocator and the runtime's queues are warm.
+            R::spawn(async {}).await;
+            let before = Memory::read();
+            let (release, parked) = async_channel::bounded::<()>(1);
+            let (ready, started) = async_channel::unbounded::<()>();
+            let tasks: Vec<_> = (0..units)
+                .map(|_| {
+                    let (parked, ready) = (parked.clone(), ready.clone());
+                    R::spawn(async move {
+                        let _ = ready.send(()).await;
+                        let _ = parked.recv().await;
+                    })
+                })
+                .collect();
+            let mut alive = 0;
+            while alive < units && started.recv().await.is_ok() {
+                alive += 1;
+            }
+            let during = Memory::read();
+            drop(release);
+            let mut finished = 0;
+            for task in tasks {
+                task.await;
+                finished += 1;
+            }
+            ParkedSample {
+                units,
+                before,
+                during,
+                alive,
+                finished,
+            }
+        })
     }
 
     fn yield_order(&mut self, turns: usize) -> Vec<u8> {
@@ -237,6 +278,41 @@ impl TaskScheduler for MaySchedulers {
 
     fn ring(&mut self, members: usize, hops: u64) -> RingRun {
         in_coroutine(move || may_ring(members, hops))
+    }
+
+    fn parked_footprint(&mut self, units: usize) -> ParkedSample {
+        in_coroutine(move || {
+            may::go!(|| ()).join().expect("a coroutine panicked");
+            let before = Memory::read();
+            let parked = Arc::new(may::sync::Semphore::new(0));
+            let (ready, started) = may::sync::mpsc::channel::<()>();
+            let coroutines: Vec<_> = (0..units)
+                .map(|_| {
+                    let (parked, ready) = (parked.clone(), ready.clone());
+                    may::go!(move || {
+                        let _ = ready.send(());
+                        parked.wait();
+                    })
+                })
+                .collect();
+            let alive = (0..units)
+                .take_while(|_| {
+                    started
+                        .recv_timeout(crate::footprint::UNIT_DEADLINE)
+                        .is_ok()
+                })
+                .count();
+            let during = Memory::read();
+            (0..units).for_each(|_| parked.post());
+            let finished = coroutines.into_iter().filter_map(|c| c.join().ok()).count();
+            ParkedSample {
+                units,
+                before,
+                during,
+                alive,
+                finished,
+            }
+        })
     }
 
     fn yield_order(&mut self, turns: usize) -> Vec<u8> {
