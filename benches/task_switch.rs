@@ -9,7 +9,9 @@
 //!   single-threaded runtime the two take turns (a test checks it); tokio wakes yielded tasks
 //!   last-in first-out and so runs them in pairs (0 1 1 0), re-polling the same task on half
 //!   its yields. On a multi-threaded runtime the two may sit on different workers, and a
-//!   yield is then a trip through the scheduler back to the same task. monoio is skipped
+//!   yield is then a trip through the scheduler back to the same task. The time is the
+//!   process's CPU time, not wall time, so that two tasks yielding in parallel on two workers
+//!   are not counted at half price (on one thread the two are equal). monoio is skipped
 //!   with its reason: it re-runs a task that woke itself before any other, so a yield there
 //!   never switches tasks.
 //! - `task_switch/ping_pong/<runtime>`: two tasks passing a token through bounded channels

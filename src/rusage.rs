@@ -67,9 +67,34 @@ pub fn switches(scope: Scope) -> Switches {
         .unwrap_or_default()
 }
 
+/// CPU time used so far by every thread of this process, to the nanosecond. Work that two
+/// threads do in parallel counts twice here, once on a wall clock.
+pub fn process_cpu_time() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid clock ID and a valid out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_time_grows_with_work_and_not_with_sleep() {
+        let start = process_cpu_time();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let slept = process_cpu_time() - start;
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < std::time::Duration::from_millis(20) {
+            std::hint::spin_loop();
+        }
+        let worked = process_cpu_time() - start - slept;
+        assert!(worked > slept, "worked {worked:?}, slept {slept:?}");
+    }
 
     #[test]
     fn sleeping_is_counted_as_a_voluntary_switch() {

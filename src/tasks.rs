@@ -7,6 +7,7 @@ use crate::footprint::{Memory, ParkedSample};
 use crate::placement::Skip;
 use crate::ring::scaled;
 use crate::runtime::{AsyncRuntime, WORKERS};
+use crate::rusage::process_cpu_time;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,7 +29,9 @@ pub trait TaskScheduler {
     fn spawn_await(&mut self, n: u64) -> Duration;
     /// Tasks spawned `batch` at a time, then the batch awaited; the time for `n` tasks.
     fn spawn_batch(&mut self, batch: usize, n: u64) -> Duration;
-    /// Two runnable tasks each yielding in a loop; the time for `n` yields in all.
+    /// Two runnable tasks each yielding in a loop; the process CPU time for `n` yields in all.
+    /// CPU time, not wall time: on a multi-threaded runtime the two tasks may yield in
+    /// parallel on two workers, and a wall clock would count each yield at half its cost.
     fn yield_switches(&mut self, n: u64) -> Duration;
     /// A token passed around a ring of `members` tasks (the measuring task is one of them),
     /// started and given one untimed lap first; the time for `hops` hops.
@@ -88,12 +91,12 @@ impl<R: AsyncRuntime + 'static> TaskScheduler for Async<R> {
                     R::yield_now().await;
                 }
             });
-            let start = Instant::now();
+            let start = process_cpu_time();
             for _ in 0..turns {
                 R::yield_now().await;
             }
             other.await;
-            scaled(start.elapsed(), n, turns * 2)
+            scaled(process_cpu_time() - start, n, turns * 2)
         })
     }
 
@@ -267,12 +270,12 @@ impl TaskScheduler for MaySchedulers {
                     may::coroutine::yield_now();
                 }
             });
-            let start = Instant::now();
+            let start = process_cpu_time();
             for _ in 0..turns {
                 may::coroutine::yield_now();
             }
             other.join().expect("a coroutine panicked");
-            scaled(start.elapsed(), n, turns * 2)
+            scaled(process_cpu_time() - start, n, turns * 2)
         })
     }
 
