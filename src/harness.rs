@@ -30,6 +30,11 @@ const UNSAMPLED_LIBRARIES: &[&str] = &["libc", "libgcc", "pthread", "vdso"];
 #[cfg(feature = "frame-pointer")]
 const UNSAMPLED_LIBRARIES: &[&str] = &["vdso"];
 
+/// Benchmarks that run code on a raw stackful-coroutine stack: sampling them with the
+/// default unwinder crashes the process (SIGSEGV inside `_Unwind_Backtrace`), so without
+/// frame pointers they are not profiled, and the reason is printed.
+const NEEDS_FRAME_POINTERS: &[&str] = &["coroutine_switch/corosensei"];
+
 /// Short defaults keep the whole suite within minutes; Criterion's command-line flags
 /// (`--warm-up-time`, `--measurement-time`, `--sample-size`) still override them.
 const WARM_UP: Duration = Duration::from_millis(500);
@@ -62,6 +67,13 @@ pub struct FlamegraphProfiler {
 
 impl Profiler for FlamegraphProfiler {
     fn start_profiling(&mut self, benchmark_id: &str, _dir: &Path) {
+        if !cfg!(feature = "frame-pointer") && NEEDS_FRAME_POINTERS.contains(&benchmark_id) {
+            eprintln!(
+                "{benchmark_id}: not profiled: it runs on a coroutine stack that the default \
+                 unwinder cannot walk; use scripts/flamegraph.sh, which builds with frame pointers"
+            );
+            return;
+        }
         match pprof::ProfilerGuardBuilder::default()
             .frequency(PROFILE_HZ)
             .blocklist(UNSAMPLED_LIBRARIES)
