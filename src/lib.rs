@@ -9,6 +9,7 @@ pub mod harness;
 pub mod link;
 pub mod placement;
 pub mod process;
+pub mod readiness;
 pub mod ring;
 pub mod runtime;
 pub mod rusage;

@@ -4,6 +4,7 @@
 
 use concurrency_costs::link::{Channel, Condvar, Futex, Link, Pipe};
 use concurrency_costs::placement::Placement;
+use concurrency_costs::readiness::{FdLimit, ReadySet};
 use concurrency_costs::ring::{Partner, ProcessPingPong, ThreadRing};
 use concurrency_costs::spawn::{Ballast, Program, fork_exit_wait};
 use nix::errno::Errno;
@@ -94,4 +95,20 @@ fn spawning_reaps_every_child() {
     }
     assert!(no_children_left());
     assert_eq!(footprint(), before);
+}
+
+#[test]
+fn descriptor_sets_close_every_fd_and_the_limit_is_restored() {
+    let _turn = take_turn();
+    let before = footprint();
+    let limit_before = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE);
+    {
+        let _limit = FdLimit::raise_for(5000).unwrap();
+        let mut set = ReadySet::new(5000, 1).unwrap();
+        assert_eq!(set.epoll_wait(), 1);
+        assert_eq!(footprint().fds, before.fds + 5001);
+    }
+    assert_eq!(footprint(), before);
+    let limit_after = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE);
+    assert_eq!(limit_after, limit_before);
 }

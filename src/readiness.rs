@@ -1,0 +1,263 @@
+//! Readiness APIs over many registered descriptors, exactly one (or all) of them ready: the
+//! set-up for comparing `epoll_wait`, `poll` and `select` as the number of registered file
+//! descriptors grows (claim C05). Descriptors are eventfds: one fd per registration, so ten
+//! thousand fit under a 20,000-descriptor limit.
+
+use crate::placement::Skip;
+use nix::sys::resource::{Resource, getrlimit, setrlimit};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+/// Descriptors this process keeps for itself beyond a set (stdio, Criterion's files, the
+/// epoll instance), so a set is only built when it fits with this margin to spare.
+const FD_MARGIN: u64 = 64;
+
+/// Raises the soft open-file limit for as long as it lives, then restores it.
+pub struct FdLimit {
+    previous_soft: u64,
+    hard: u64,
+}
+
+impl FdLimit {
+    /// Makes room for `fds` more descriptors, or says why this machine cannot.
+    pub fn raise_for(fds: usize) -> Result<FdLimit, Skip> {
+        let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)
+            .map_err(|e| Skip(format!("cannot read the open-file limit: {e}")))?;
+        let needed = fds as u64 + FD_MARGIN;
+        if needed > hard {
+            return Err(Skip(format!(
+                "needs {needed} open files, the hard limit here is {hard} and cannot be raised"
+            )));
+        }
+        if needed > soft {
+            setrlimit(Resource::RLIMIT_NOFILE, needed.max(soft), hard)
+                .map_err(|e| Skip(format!("cannot raise the open-file limit: {e}")))?;
+        }
+        Ok(FdLimit {
+            previous_soft: soft,
+            hard,
+        })
+    }
+}
+
+impl Drop for FdLimit {
+    fn drop(&mut self) {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, self.previous_soft, self.hard);
+    }
+}
+
+/// `registered` eventfds, the last `ready` of them readable (level-triggered), registered in
+/// one epoll instance and described for `poll` and `select`.
+pub struct ReadySet {
+    fds: Vec<OwnedFd>,
+    epoll: OwnedFd,
+    events: Vec<libc::epoll_event>,
+    pollfds: Vec<libc::pollfd>,
+    ready: usize,
+}
+
+fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+impl ReadySet {
+    pub fn new(registered: usize, ready: usize) -> io::Result<ReadySet> {
+        assert!(ready <= registered && registered > 0);
+        // SAFETY: plain syscalls; every returned descriptor is owned at once.
+        let epoll =
+            unsafe { OwnedFd::from_raw_fd(check(libc::epoll_create1(libc::EPOLL_CLOEXEC))?) };
+        let mut fds = Vec::with_capacity(registered);
+        for i in 0..registered {
+            let flags = libc::EFD_CLOEXEC | libc::EFD_NONBLOCK;
+            let fd = unsafe { OwnedFd::from_raw_fd(check(libc::eventfd(0, flags))?) };
+            let mut event = libc::epoll_event {
+                events: libc::EPOLLIN as u32,
+                u64: fd.as_raw_fd() as u64,
+            };
+            check(unsafe {
+                libc::epoll_ctl(
+                    epoll.as_raw_fd(),
+                    libc::EPOLL_CTL_ADD,
+                    fd.as_raw_fd(),
+                    &mut event,
+                )
+            })?;
+            if i >= registered - ready {
+                let one: u64 = 1;
+                check(
+                    unsafe { libc::write(fd.as_raw_fd(), (&one as *const u64).cast(), 8) } as i32,
+                )?;
+            }
+            fds.push(fd);
+        }
+        let pollfds = fds
+            .iter()
+            .map(|fd| libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        Ok(ReadySet {
+            events: vec![libc::epoll_event { events: 0, u64: 0 }; ready.max(1)],
+            fds,
+            epoll,
+            pollfds,
+            ready,
+        })
+    }
+
+    pub fn registered(&self) -> usize {
+        self.fds.len()
+    }
+
+    /// One `epoll_wait` with timeout 0; returns how many descriptors it reported.
+    pub fn epoll_wait(&mut self) -> usize {
+        // SAFETY: the buffer holds `events.len()` entries.
+        let n = unsafe {
+            libc::epoll_wait(
+                self.epoll.as_raw_fd(),
+                self.events.as_mut_ptr(),
+                self.events.len() as i32,
+                0,
+            )
+        };
+        n.max(0) as usize
+    }
+
+    /// The descriptors the last `epoll_wait` reported.
+    pub fn epoll_reported(&self, count: usize) -> Vec<RawFd> {
+        self.events[..count]
+            .iter()
+            .map(|e| e.u64 as RawFd)
+            .collect()
+    }
+
+    /// One `poll` over every registered descriptor with timeout 0; returns how many are ready.
+    pub fn poll(&mut self) -> usize {
+        // SAFETY: the array holds `pollfds.len()` entries.
+        let n = unsafe {
+            libc::poll(
+                self.pollfds.as_mut_ptr(),
+                self.pollfds.len() as libc::nfds_t,
+                0,
+            )
+        };
+        n.max(0) as usize
+    }
+
+    /// The descriptors the last `poll` reported readable.
+    pub fn poll_reported(&self) -> Vec<RawFd> {
+        self.pollfds
+            .iter()
+            .filter(|p| p.revents & libc::POLLIN != 0)
+            .map(|p| p.fd)
+            .collect()
+    }
+
+    /// A `select` set of every registered descriptor, or why `select` cannot take them:
+    /// it handles only descriptor numbers below `FD_SETSIZE`.
+    pub fn select_set(&self) -> Result<SelectSet, Skip> {
+        let highest = self.fds.iter().map(|fd| fd.as_raw_fd()).max().unwrap_or(0);
+        if highest as usize >= libc::FD_SETSIZE {
+            return Err(Skip(format!(
+                "select handles only descriptors below FD_SETSIZE ({}); this set reaches {highest}",
+                libc::FD_SETSIZE
+            )));
+        }
+        // SAFETY: fd_set is plain data; FD_ZERO/FD_SET on numbers checked above.
+        let mut template: libc::fd_set = unsafe { std::mem::zeroed() };
+        unsafe { libc::FD_ZERO(&mut template) };
+        for fd in &self.fds {
+            unsafe { libc::FD_SET(fd.as_raw_fd(), &mut template) };
+        }
+        Ok(SelectSet {
+            template,
+            nfds: highest + 1,
+        })
+    }
+
+    pub fn ready(&self) -> usize {
+        self.ready
+    }
+
+    /// The descriptors made ready, for checking what the calls report.
+    pub fn ready_fds(&self) -> Vec<RawFd> {
+        self.fds[self.fds.len() - self.ready..]
+            .iter()
+            .map(|fd| fd.as_raw_fd())
+            .collect()
+    }
+
+    pub fn raw_fds(&self) -> Vec<RawFd> {
+        self.fds
+            .iter()
+            .map(|fd| fd.as_raw_fd())
+            .chain([self.epoll.as_raw_fd()])
+            .collect()
+    }
+}
+
+/// The input of a `select` call, rebuilt from a template each call because `select`
+/// overwrites it (the copy is part of what using `select` costs).
+pub struct SelectSet {
+    template: libc::fd_set,
+    nfds: i32,
+}
+
+impl SelectSet {
+    /// One `select` with a zero timeout; returns how many descriptors are ready.
+    pub fn select(&self) -> usize {
+        let mut readable = self.template;
+        let mut timeout = libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        };
+        // SAFETY: valid sets and timeout for the duration of the call.
+        let n = unsafe {
+            libc::select(
+                self.nfds,
+                &mut readable,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                &mut timeout,
+            )
+        };
+        n.max(0) as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_call_reports_exactly_the_one_ready_descriptor() {
+        let mut set = ReadySet::new(100, 1).unwrap();
+        let ready = set.ready_fds();
+        let n = set.epoll_wait();
+        assert_eq!(set.epoll_reported(n), ready);
+        let n = set.poll();
+        assert_eq!((n, set.poll_reported()), (1, ready.clone()));
+        assert_eq!(set.select_set().unwrap().select(), 1);
+        // Level-triggered: still ready on the next call.
+        assert_eq!(set.epoll_wait(), 1);
+    }
+
+    #[test]
+    fn all_ready_reports_every_descriptor() {
+        let mut set = ReadySet::new(50, 50).unwrap();
+        assert_eq!(set.epoll_wait(), 50);
+        assert_eq!(set.poll(), 50);
+    }
+
+    #[test]
+    fn a_limit_beyond_the_hard_limit_is_a_skip() {
+        let skip = FdLimit::raise_for(usize::MAX / 2).err().unwrap();
+        assert!(skip.0.contains("hard limit"), "{skip}");
+    }
+}
