@@ -4,12 +4,14 @@
 
 use crate::environment::Environment;
 use crate::placement::{CpuPlan, Placement, Skip};
+use crate::probe::{LatencySummary, PROBE_DEADLINE, record_summary};
 use crate::ring::Partner;
 use crate::runtime::{FLAVOURS, Flavour};
 use crate::tasks::{RingRun, TaskScheduler};
 use criterion::measurement::WallTime;
 use criterion::profiler::Profiler;
 use criterion::{Bencher, BenchmarkGroup, BenchmarkId, Criterion, PlottingBackend};
+use hdrhistogram::Histogram;
 use std::fs::File;
 use std::io;
 use std::path::Path;
@@ -101,6 +103,10 @@ impl Profiler for FlamegraphProfiler {
             Err(e) => eprintln!("{benchmark_id}: no flamegraph: {e}"),
         }
     }
+}
+
+fn micros(ns: u64) -> String {
+    format!("{:.1} µs", ns as f64 / 1000.0)
 }
 
 /// A Criterion group whose benchmark IDs are `group/function/parameter`.
@@ -206,7 +212,7 @@ impl<'a> Group<'a> {
     }
 
     /// Starts a runtime flavour, or says why it cannot start on this machine.
-    fn start(
+    pub fn start_flavour(
         &self,
         flavour: &Flavour,
         function: &str,
@@ -232,7 +238,7 @@ impl<'a> Group<'a> {
     ) {
         for flavour in FLAVOURS {
             let (function, parameter) = id(flavour.id);
-            let Some(mut scheduler) = self.start(flavour, &function, &parameter) else {
+            let Some(mut scheduler) = self.start_flavour(flavour, &function, &parameter) else {
                 continue;
             };
             match applies(scheduler.as_ref()) {
@@ -251,7 +257,7 @@ impl<'a> Group<'a> {
         };
         for flavour in FLAVOURS {
             let parameter = parameter(flavour.id);
-            let Some(mut scheduler) = self.start(flavour, function, &parameter) else {
+            let Some(mut scheduler) = self.start_flavour(flavour, function, &parameter) else {
                 continue;
             };
             let mut total = RingRun::default();
@@ -271,6 +277,40 @@ impl<'a> Group<'a> {
                     100.0 * total.crossed as f64 / total.hops as f64
                 );
             }
+        }
+    }
+
+    /// Prints p50, p99 and max of a benchmark's latency histogram (nanoseconds) beside
+    /// Criterion's mean, and records them in `target/costs/<file>`.
+    pub fn report_latencies(
+        &self,
+        file: &str,
+        function: &str,
+        parameter: &str,
+        histogram: &Histogram<u64>,
+        unanswered: u64,
+    ) {
+        if histogram.is_empty() {
+            return;
+        }
+        let id = self.id(function, parameter);
+        let summary = LatencySummary::of(histogram, unanswered);
+        eprintln!(
+            "{id}: p50 {}, p99 {}, max {} over {} probes{}",
+            micros(summary.p50_ns),
+            micros(summary.p99_ns),
+            micros(summary.max_ns),
+            summary.probes,
+            match unanswered {
+                0 => String::new(),
+                n => format!(
+                    "; {n} NEVER ANSWERED within {:?} (counted at that)",
+                    PROBE_DEADLINE
+                ),
+            }
+        );
+        if let Err(e) = record_summary(file, &id, &summary) {
+            eprintln!("{id}: cannot record the percentiles: {e}");
         }
     }
 

@@ -8,6 +8,7 @@ pub mod footprint;
 pub mod harness;
 pub mod link;
 pub mod placement;
+pub mod probe;
 pub mod process;
 pub mod readiness;
 pub mod ring;

@@ -40,6 +40,38 @@ pub trait AsyncRuntime {
     fn yield_switches_tasks() -> Result<(), Skip> {
         Ok(())
     }
+
+    /// Runs `job` off the runtime's threads, on the runtime's own pool for blocking work
+    /// where it has one and on rayon's where it has not; the future resolves to its result.
+    fn offload<T, J>(job: J) -> impl Future<Output = T> + Send + 'static
+    where
+        J: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        rayon_offload(job)
+    }
+}
+
+/// Runs `job` on rayon's global pool and hands the result back through a channel.
+pub fn rayon_offload<T, J>(job: J) -> impl Future<Output = T> + Send + 'static
+where
+    J: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let (done, result) = async_channel::bounded(1);
+    rayon::spawn(move || {
+        let _ = done.send_blocking(job());
+    });
+    async move { result.recv().await.expect("rayon dropped a job") }
+}
+
+fn tokio_offload<T, J>(job: J) -> impl Future<Output = T> + Send + 'static
+where
+    J: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let handle = tokio::task::spawn_blocking(job);
+    async move { handle.await.expect("a blocking job panicked") }
 }
 
 /// A runtime flavour as the benches see it: a stable ID and a way to start it here.
@@ -147,6 +179,13 @@ where
 }
 
 impl AsyncRuntime for TokioCurrentThread {
+    fn offload<T, J>(job: J) -> impl Future<Output = T> + Send + 'static
+    where
+        J: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        tokio_offload(job)
+    }
     fn run<F>(&mut self, body: F) -> F::Output
     where
         F: Future + Send + 'static,
@@ -167,6 +206,13 @@ impl AsyncRuntime for TokioCurrentThread {
 }
 
 impl AsyncRuntime for TokioMultiThread {
+    fn offload<T, J>(job: J) -> impl Future<Output = T> + Send + 'static
+    where
+        J: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        tokio_offload(job)
+    }
     fn run<F>(&mut self, body: F) -> F::Output
     where
         F: Future + Send + 'static,
@@ -211,6 +257,13 @@ impl Default for AsyncStd {
 }
 
 impl AsyncRuntime for AsyncStd {
+    fn offload<T, J>(job: J) -> impl Future<Output = T> + Send + 'static
+    where
+        J: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        async_std::task::spawn_blocking(job)
+    }
     fn run<F>(&mut self, body: F) -> F::Output
     where
         F: Future + Send + 'static,
@@ -289,6 +342,14 @@ impl Drop for Smol {
 }
 
 impl AsyncRuntime for Smol {
+    /// smol's way: `smol::unblock`, the `blocking` crate's thread pool.
+    fn offload<T, J>(job: J) -> impl Future<Output = T> + Send + 'static
+    where
+        J: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        blocking::unblock(job)
+    }
     fn run<F>(&mut self, body: F) -> F::Output
     where
         F: Future + Send + 'static,
@@ -329,6 +390,14 @@ impl Default for SmolLocal {
 }
 
 impl AsyncRuntime for SmolLocal {
+    /// smol's way: `smol::unblock`, the `blocking` crate's thread pool.
+    fn offload<T, J>(job: J) -> impl Future<Output = T> + Send + 'static
+    where
+        J: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        blocking::unblock(job)
+    }
     fn run<F>(&mut self, body: F) -> F::Output
     where
         F: Future + Send + 'static,

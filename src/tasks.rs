@@ -5,9 +5,11 @@
 
 use crate::footprint::{Memory, ParkedSample};
 use crate::placement::Skip;
+use crate::probe::{Latencies, Probes, burn};
 use crate::ring::scaled;
 use crate::runtime::{AsyncRuntime, WORKERS};
 use crate::rusage::process_cpu_time;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -42,6 +44,10 @@ pub trait TaskScheduler {
     /// Parks `units` tasks, each waiting on a shared channel, reads memory while all are
     /// alive, then releases them: the footprint of one idle task.
     fn parked_footprint(&mut self, units: usize) -> ParkedSample;
+    /// Answers `probes` fixed-rate probes from a task on the runtime while another task burns
+    /// `work` of CPU in a loop, inline on the runtime or offloaded to its blocking pool; the
+    /// probes' latencies. No hog at all when `work` is zero: the idle control.
+    fn blocked_loop(&mut self, work: Duration, offloaded: bool, probes: u64) -> Latencies;
     /// Whether yielding lets the other task run on this runtime, or why not.
     fn yield_switches_tasks(&self) -> Result<(), Skip> {
         Ok(())
@@ -108,6 +114,36 @@ impl<R: AsyncRuntime + 'static> TaskScheduler for Async<R> {
         R::yield_switches_tasks()
     }
 
+    fn blocked_loop(&mut self, work: Duration, offloaded: bool, probes: u64) -> Latencies {
+        self.0.run(async move {
+            let (to_loop, requests) = async_channel::unbounded::<Instant>();
+            let (done, finished) = async_channel::bounded::<()>(1);
+            let stop = Arc::new(AtomicBool::new(false));
+            let hog = (!work.is_zero()).then(|| R::spawn(hog::<R>(work, offloaded, stop.clone())));
+            // The collector stops the hog itself: a starved loop might never run this task.
+            let collector_stop = stop.clone();
+            let (probes, replies) = Probes::start(
+                probes,
+                move |due| to_loop.send_blocking(due).is_ok(),
+                move || {
+                    collector_stop.store(true, Ordering::Relaxed);
+                    let _ = done.send_blocking(());
+                },
+            );
+            let responder = R::spawn(async move {
+                while let Ok(due) = requests.recv().await {
+                    let _ = replies.send(due);
+                }
+            });
+            let _ = finished.recv().await;
+            responder.await;
+            if let Some(hog) = hog {
+                hog.await;
+            }
+            probes.join()
+        })
+    }
+
     fn parked_footprint(&mut self, units: usize) -> ParkedSample {
         self.0.run(async move {
             // One task first, so the allocator and the runtime's queues are warm.
@@ -162,6 +198,20 @@ impl<R: AsyncRuntime + 'static> TaskScheduler for Async<R> {
             other.await;
             log.lock().unwrap().clone()
         })
+    }
+}
+
+/// Burns `work` of CPU in a loop, inline or offloaded, until told to stop. Between rounds it
+/// awaits a freshly spawned empty task: a yield that lets every queued task run first on
+/// every runtime (monoio included, where a plain self-wake would not).
+async fn hog<R: AsyncRuntime>(work: Duration, offloaded: bool, stop: Arc<AtomicBool>) {
+    while !stop.load(Ordering::Relaxed) {
+        if offloaded {
+            R::offload(move || burn(work)).await;
+        } else {
+            burn(work);
+        }
+        R::spawn(async {}).await;
     }
 }
 
@@ -281,6 +331,56 @@ impl TaskScheduler for MaySchedulers {
 
     fn ring(&mut self, members: usize, hops: u64) -> RingRun {
         in_coroutine(move || may_ring(members, hops))
+    }
+
+    fn blocked_loop(&mut self, work: Duration, offloaded: bool, probes: u64) -> Latencies {
+        use may::sync::mpsc::channel;
+        in_coroutine(move || {
+            let (to_loop, requests) = channel::<Instant>();
+            let (done, finished) = channel::<()>();
+            let stop = Arc::new(AtomicBool::new(false));
+            let hog_stop = stop.clone();
+            let hog = (!work.is_zero()).then(|| {
+                may::go!(move || {
+                    while !hog_stop.load(Ordering::Relaxed) {
+                        if offloaded {
+                            // may has no blocking pool of its own: rayon's, as elsewhere.
+                            let (finished, result) = channel::<()>();
+                            rayon::spawn(move || {
+                                burn(work);
+                                let _ = finished.send(());
+                            });
+                            let _ = result.recv();
+                        } else {
+                            burn(work);
+                        }
+                        // Not yield_now: with a coroutine yielding in a loop, may never ran
+                        // the responder that a probe from another thread had woken (the
+                        // benchmark hung). A 1 µs sleep really gives the worker away.
+                        may::coroutine::sleep(Duration::from_micros(1));
+                    }
+                })
+            });
+            let (probes, replies) = Probes::start(
+                probes,
+                move |due| to_loop.send(due).is_ok(),
+                move || {
+                    stop.store(true, Ordering::Relaxed);
+                    let _ = done.send(());
+                },
+            );
+            let responder = may::go!(move || {
+                while let Ok(due) = requests.recv() {
+                    let _ = replies.send(due);
+                }
+            });
+            let _ = finished.recv();
+            let _ = responder.join();
+            if let Some(hog) = hog {
+                let _ = hog.join();
+            }
+            probes.join()
+        })
     }
 
     fn parked_footprint(&mut self, units: usize) -> ParkedSample {

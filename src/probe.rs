@@ -1,0 +1,226 @@
+//! Fixed-rate probes into a runtime from outside it: how late a trivial request is answered
+//! while something else runs on the loop (claims C20, C21). A driver thread sends requests on
+//! a fixed schedule, each stamped with the time it was *meant* to go out, whether or not
+//! earlier ones were answered; a collector thread records, per reply, the time since that
+//! stamp. A stall therefore counts against every probe queued behind it, instead of delaying
+//! the next probe and hiding (coordinated omission).
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Time between probes: fine enough that a 100 µs stall is seen, coarse enough that the
+/// probes themselves barely load the loop.
+pub const PROBE_INTERVAL: Duration = Duration::from_micros(100);
+
+/// How long after its due time a probe may go unanswered before it is given up on. A loop
+/// that never turns to its other tasks (a hog that starves them) would otherwise hang here.
+pub const PROBE_DEADLINE: Duration = Duration::from_secs(1);
+
+/// Latencies of one batch of probes.
+pub struct Latencies {
+    /// Sum of every probe's latency: what Criterion divides by the probe count. A probe given
+    /// up on counts as [`PROBE_DEADLINE`], a lower bound of its real latency.
+    pub total: Duration,
+    pub answered: u64,
+    /// Probes with no reply within [`PROBE_DEADLINE`] of their due time.
+    pub unanswered: u64,
+    /// Nanoseconds.
+    pub histogram: Histogram<u64>,
+}
+
+pub fn new_histogram() -> Histogram<u64> {
+    // 1 ns to 100 s at three significant digits.
+    Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid histogram bounds")
+}
+
+/// The driver and collector threads of one batch.
+pub struct Probes {
+    driver: JoinHandle<()>,
+    collector: JoinHandle<Latencies>,
+}
+
+impl Probes {
+    /// Sends `count` probes through `send` on a fixed schedule. The responder answers each
+    /// by sending its due time back on the returned channel (never blocks: it is unbounded).
+    /// `finished` is called from the collector once every probe is answered or given up on.
+    pub fn start(
+        count: u64,
+        mut send: impl FnMut(Instant) -> bool + Send + 'static,
+        finished: impl FnOnce() + Send + 'static,
+    ) -> (Probes, crossbeam_channel::Sender<Instant>) {
+        let (replies, from_responder) = crossbeam_channel::unbounded::<Instant>();
+        let start = Instant::now();
+        let due = move |i: u64| start + PROBE_INTERVAL * i as u32;
+        let driver = std::thread::Builder::new()
+            .name("probe-driver".into())
+            .spawn(move || {
+                // Wake-ups as close to the schedule as the kernel allows (default slack: 50 µs).
+                // SAFETY: prctl with integer arguments only.
+                unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1) };
+                for i in 0..count {
+                    if let Some(wait) = due(i).checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    if !send(due(i)) {
+                        break;
+                    }
+                }
+            })
+            .expect("cannot start the probe driver");
+        let collector = std::thread::Builder::new()
+            .name("probe-collector".into())
+            .spawn(move || {
+                let mut latencies = Latencies {
+                    total: Duration::ZERO,
+                    answered: 0,
+                    unanswered: 0,
+                    histogram: new_histogram(),
+                };
+                let mut record = |late: Duration| {
+                    latencies.total += late;
+                    let _ = latencies.histogram.record(late.as_nanos().max(1) as u64);
+                };
+                while latencies.answered < count {
+                    let next = latencies.answered;
+                    match from_responder.recv_deadline(due(next) + PROBE_DEADLINE) {
+                        Ok(sent) => {
+                            record(sent.elapsed());
+                            latencies.answered += 1;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                latencies.unanswered = count - latencies.answered;
+                for _ in 0..latencies.unanswered {
+                    record(PROBE_DEADLINE);
+                }
+                finished();
+                latencies
+            })
+            .expect("cannot start the probe collector");
+        (Probes { driver, collector }, replies)
+    }
+
+    /// Waits for both threads; call once `finished` has fired, so the wait is short.
+    pub fn join(self) -> Latencies {
+        let _ = self.driver.join();
+        self.collector.join().expect("the probe collector panicked")
+    }
+}
+
+/// Burns `work` of CPU time on the calling thread: synchronous work that cannot be
+/// interrupted by the runtime it runs on.
+pub fn burn(work: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < work {
+        std::hint::spin_loop();
+    }
+}
+
+/// Percentiles of one benchmark's probes, as written to `target/costs/blocked_loop.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    pub probes: u64,
+    /// Probes never answered within [`PROBE_DEADLINE`]; counted in the percentiles at it.
+    #[serde(default)]
+    pub unanswered: u64,
+    pub mean_ns: f64,
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    pub max_ns: u64,
+}
+
+impl LatencySummary {
+    pub fn of(h: &Histogram<u64>, unanswered: u64) -> LatencySummary {
+        LatencySummary {
+            probes: h.len(),
+            unanswered,
+            mean_ns: h.mean(),
+            p50_ns: h.value_at_quantile(0.50),
+            p99_ns: h.value_at_quantile(0.99),
+            max_ns: h.max(),
+        }
+    }
+}
+
+/// Where the suite writes what Criterion does not: `<target dir>/costs/`.
+pub fn costs_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+        .join("costs")
+}
+
+/// Merges `summary` under `id` into `<costs dir>/<file>`, written atomically (a temporary
+/// file renamed over the old one), so a crash never leaves a half-written file behind.
+pub fn record_summary(file: &str, id: &str, summary: &LatencySummary) -> std::io::Result<()> {
+    let dir = costs_dir();
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(file);
+    let mut all: BTreeMap<String, LatencySummary> = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    all.insert(id.to_string(), summary.clone());
+    let temp = dir.join(format!(".{file}.{}.tmp", std::process::id()));
+    std::fs::write(&temp, serde_json::to_vec_pretty(&all)?)?;
+    std::fs::rename(&temp, &path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes_through_an_echo_are_all_answered_and_timed() {
+        let (to_echo, requests) = crossbeam_channel::unbounded::<Instant>();
+        let (done, finished) = crossbeam_channel::bounded(1);
+        let (probes, replies) = Probes::start(
+            50,
+            move |due| to_echo.send(due).is_ok(),
+            move || {
+                let _ = done.send(());
+            },
+        );
+        let echo = std::thread::spawn(move || {
+            for due in requests {
+                let _ = replies.send(due);
+            }
+        });
+        finished.recv_timeout(Duration::from_secs(10)).unwrap();
+        let latencies = probes.join();
+        echo.join().unwrap();
+        assert_eq!((latencies.answered, latencies.unanswered), (50, 0));
+        assert_eq!(latencies.histogram.len(), 50);
+        let summary = LatencySummary::of(&latencies.histogram, 0);
+        assert!(summary.p50_ns <= summary.p99_ns && summary.p99_ns <= summary.max_ns);
+    }
+
+    #[test]
+    fn a_responder_that_never_answers_is_given_up_on_at_the_deadline() {
+        let (done, finished) = crossbeam_channel::bounded(1);
+        let (probes, replies) = Probes::start(
+            3,
+            |_| true,
+            move || {
+                let _ = done.send(());
+            },
+        );
+        finished.recv_timeout(PROBE_DEADLINE * 5).unwrap();
+        let latencies = probes.join();
+        drop(replies);
+        assert_eq!((latencies.answered, latencies.unanswered), (0, 3));
+        assert_eq!(latencies.total, PROBE_DEADLINE * 3);
+    }
+
+    #[test]
+    fn burn_takes_at_least_the_time_asked() {
+        let start = Instant::now();
+        burn(Duration::from_millis(2));
+        assert!(start.elapsed() >= Duration::from_millis(2));
+    }
+}
