@@ -7,6 +7,7 @@ pub mod environment;
 pub mod footprint;
 pub mod harness;
 pub mod link;
+pub mod offload;
 pub mod placement;
 pub mod probe;
 pub mod process;
