@@ -16,6 +16,10 @@ fn main() {
     let git = Path::new(".git");
     if git.join("HEAD").exists() {
         println!("cargo:rerun-if-changed=.git/HEAD");
+        // A fresh clone keeps its branch refs packed in one file.
+        if git.join("packed-refs").exists() {
+            println!("cargo:rerun-if-changed=.git/packed-refs");
+        }
         if let Ok(head) = std::fs::read_to_string(git.join("HEAD")) {
             if let Some(reference) = head.trim().strip_prefix("ref: ") {
                 if git.join(reference).exists() {
