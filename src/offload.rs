@@ -2,9 +2,7 @@
 //! trivial job per mechanism, CPU-bound jobs issued from an event loop, and the starvation of
 //! a bounded pool whose threads all block.
 
-use crate::runtime::{
-    AsyncRuntime, AsyncStd, Smol, TokioCurrentThread, TokioMultiThread, rayon_offload,
-};
+use crate::runtime::{AsyncRuntime, AsyncStd, Smol, Tokio, rayon_offload};
 use crossbeam_channel::{Receiver, Sender};
 use std::hint::black_box;
 use std::thread::JoinHandle;
@@ -110,7 +108,7 @@ pub const POOL_THREADS: usize = 2;
 /// (tokio's multi_thread runtime for every mechanism not tied to another runtime; the
 /// caller's runtime is built once, outside the timed region, and passed back in).
 pub struct Offloader {
-    tokio: TokioMultiThread,
+    tokio: Tokio,
     async_std: Option<AsyncStd>,
     smol: Option<Smol>,
     pool: Option<std::sync::Arc<FixedPool>>,
@@ -125,7 +123,7 @@ impl Default for Offloader {
 impl Offloader {
     pub fn new() -> Offloader {
         Offloader {
-            tokio: TokioMultiThread::new(),
+            tokio: Tokio::multi_thread(),
             async_std: None,
             smol: None,
             pool: None,
@@ -137,73 +135,46 @@ impl Offloader {
             black_box(1)
         }
         match mechanism {
-            Mechanism::Inline => self.tokio.run(async move {
-                let start = Instant::now();
-                for _ in 0..n {
-                    black_box(trivial());
-                }
-                start.elapsed()
-            }),
-            Mechanism::TokioSpawnBlocking => self.tokio.run(async move {
-                let start = Instant::now();
-                for _ in 0..n {
-                    black_box(TokioMultiThread::offload(trivial).await);
-                }
-                start.elapsed()
-            }),
-            Mechanism::TokioBlockInPlace => self.tokio.run(async move {
-                let start = Instant::now();
-                for _ in 0..n {
-                    black_box(tokio::task::block_in_place(trivial));
-                }
-                start.elapsed()
-            }),
+            Mechanism::Inline => self.tokio.run(time_each(n, async || trivial())),
+            Mechanism::TokioSpawnBlocking => self
+                .tokio
+                .run(time_each(n, async || Tokio::offload(trivial).await)),
+            Mechanism::TokioBlockInPlace => self
+                .tokio
+                .run(time_each(n, async || tokio::task::block_in_place(trivial))),
             Mechanism::AsyncStdSpawnBlocking => self
                 .async_std
                 .get_or_insert_with(AsyncStd::new)
-                .run(async move {
-                    let start = Instant::now();
-                    for _ in 0..n {
-                        black_box(AsyncStd::offload(trivial).await);
-                    }
-                    start.elapsed()
-                }),
-            Mechanism::SmolUnblock => self.smol.get_or_insert_with(Smol::new).run(async move {
-                let start = Instant::now();
-                for _ in 0..n {
-                    black_box(Smol::offload(trivial).await);
-                }
-                start.elapsed()
-            }),
-            Mechanism::RayonSpawn => self.tokio.run(async move {
-                let start = Instant::now();
-                for _ in 0..n {
-                    black_box(rayon_offload(trivial).await);
-                }
-                start.elapsed()
-            }),
+                .run(time_each(n, async || AsyncStd::offload(trivial).await)),
+            Mechanism::SmolUnblock => self
+                .smol
+                .get_or_insert_with(Smol::new)
+                .run(time_each(n, async || Smol::offload(trivial).await)),
+            Mechanism::RayonSpawn => self
+                .tokio
+                .run(time_each(n, async || rayon_offload(trivial).await)),
             Mechanism::CrossbeamPool => {
                 let pool = self
                     .pool
                     .get_or_insert_with(|| std::sync::Arc::new(FixedPool::new(POOL_THREADS)))
                     .clone();
-                self.tokio.run(async move {
-                    let start = Instant::now();
-                    for _ in 0..n {
-                        black_box(pool.offload(trivial).await);
-                    }
-                    start.elapsed()
-                })
+                self.tokio
+                    .run(time_each(n, async move || pool.offload(trivial).await))
             }
-            Mechanism::StdThreadPerJob => self.tokio.run(async move {
-                let start = Instant::now();
-                for _ in 0..n {
-                    black_box(thread_per_job(trivial).await);
-                }
-                start.elapsed()
-            }),
+            Mechanism::StdThreadPerJob => self
+                .tokio
+                .run(time_each(n, async || thread_per_job(trivial).await)),
         }
     }
+}
+
+/// Awaits `op` `n` times in a row and returns the time they took.
+async fn time_each<T>(n: u64, mut op: impl AsyncFnMut() -> T) -> Duration {
+    let start = Instant::now();
+    for _ in 0..n {
+        black_box(op().await);
+    }
+    start.elapsed()
 }
 
 /// Bytes hashed per CPU-bound job.
@@ -245,8 +216,8 @@ pub const HASH_IN_FLIGHT: usize = 64;
 /// job's latency from being issued to its result being back on the loop.
 pub struct Hasher {
     input: std::sync::Arc<Vec<u8>>,
-    current: TokioCurrentThread,
-    multi: Option<TokioMultiThread>,
+    current: Tokio,
+    multi: Option<Tokio>,
     pool: Option<std::sync::Arc<FixedPool>>,
 }
 
@@ -260,7 +231,7 @@ impl Hasher {
     pub fn new() -> Hasher {
         Hasher {
             input: std::sync::Arc::new((0..HASH_INPUT).map(|i| i as u8).collect()),
-            current: TokioCurrentThread::new(),
+            current: Tokio::current_thread(),
             multi: None,
             pool: None,
         }
@@ -292,7 +263,7 @@ impl Hasher {
                                 HashStrategy::InlineCurrentThread
                                 | HashStrategy::TokioMultiThread => hash_job(&input),
                                 HashStrategy::TokioSpawnBlocking => {
-                                    TokioCurrentThread::offload(move || hash_job(&input)).await
+                                    Tokio::offload(move || hash_job(&input)).await
                                 }
                                 HashStrategy::Rayon => {
                                     rayon_offload(move || hash_job(&input)).await
@@ -316,10 +287,9 @@ impl Hasher {
             (start.elapsed(), latencies)
         };
         match strategy {
-            HashStrategy::TokioMultiThread => self
-                .multi
-                .get_or_insert_with(TokioMultiThread::new)
-                .run(body),
+            HashStrategy::TokioMultiThread => {
+                self.multi.get_or_insert_with(Tokio::multi_thread).run(body)
+            }
             _ => self.current.run(body),
         }
     }

@@ -65,15 +65,6 @@ where
     async move { result.recv().await.expect("rayon dropped a job") }
 }
 
-fn tokio_offload<T, J>(job: J) -> impl Future<Output = T> + Send + 'static
-where
-    J: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    let handle = tokio::task::spawn_blocking(job);
-    async move { handle.await.expect("a blocking job panicked") }
-}
-
 /// A runtime flavour as the benches see it: a stable ID and a way to start it here.
 pub struct Flavour {
     pub id: &'static str,
@@ -88,11 +79,11 @@ fn boxed<R: AsyncRuntime + 'static>(rt: R) -> Result<Box<dyn TaskScheduler>, Ski
 pub const FLAVOURS: &[Flavour] = &[
     Flavour {
         id: "tokio_current_thread",
-        start: || boxed(TokioCurrentThread::new()),
+        start: || boxed(Tokio::current_thread()),
     },
     Flavour {
         id: "tokio_multi_thread_2w",
-        start: || boxed(TokioMultiThread::new()),
+        start: || boxed(Tokio::multi_thread()),
     },
     Flavour {
         id: "async_std_2w",
@@ -120,112 +111,54 @@ pub const FLAVOURS: &[Flavour] = &[
     },
 ];
 
-/// tokio's single-threaded scheduler: every task on the calling thread.
-pub struct TokioCurrentThread(tokio::runtime::Runtime);
+/// A tokio runtime: the single-threaded scheduler (every task on the calling thread) or the
+/// work-stealing one with [`WORKERS`] workers.
+pub struct Tokio(tokio::runtime::Runtime);
 
-impl TokioCurrentThread {
-    pub fn new() -> Self {
+impl Tokio {
+    pub fn current_thread() -> Self {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("cannot build a tokio current_thread runtime");
-        TokioCurrentThread(rt)
+        Tokio(rt)
     }
-}
 
-impl Default for TokioCurrentThread {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// tokio's work-stealing scheduler with [`WORKERS`] workers.
-pub struct TokioMultiThread(tokio::runtime::Runtime);
-
-impl TokioMultiThread {
-    pub fn new() -> Self {
+    pub fn multi_thread() -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(WORKERS)
             .build()
             .expect("cannot build a tokio multi_thread runtime");
-        TokioMultiThread(rt)
+        Tokio(rt)
     }
 }
 
-impl Default for TokioMultiThread {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-fn tokio_run<F>(rt: &tokio::runtime::Runtime, body: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    rt.block_on(async {
-        tokio::spawn(body)
-            .await
-            .expect("the measured task panicked")
-    })
-}
-
-fn tokio_spawn<F>(task: F) -> impl Future<Output = F::Output> + Send + 'static
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handle = tokio::spawn(task);
-    async move { handle.await.expect("a task panicked") }
-}
-
-impl AsyncRuntime for TokioCurrentThread {
+impl AsyncRuntime for Tokio {
     fn offload<T, J>(job: J) -> impl Future<Output = T> + Send + 'static
     where
         J: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        tokio_offload(job)
+        let handle = tokio::task::spawn_blocking(job);
+        async move { handle.await.expect("a blocking job panicked") }
     }
     fn run<F>(&mut self, body: F) -> F::Output
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        tokio_run(&self.0, body)
+        self.0.block_on(async {
+            tokio::spawn(body)
+                .await
+                .expect("the measured task panicked")
+        })
     }
     fn spawn<F>(task: F) -> impl Future<Output = F::Output> + Send + 'static
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        tokio_spawn(task)
-    }
-    fn yield_now() -> impl Future<Output = ()> + Send {
-        tokio::task::yield_now()
-    }
-}
-
-impl AsyncRuntime for TokioMultiThread {
-    fn offload<T, J>(job: J) -> impl Future<Output = T> + Send + 'static
-    where
-        J: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        tokio_offload(job)
-    }
-    fn run<F>(&mut self, body: F) -> F::Output
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        tokio_run(&self.0, body)
-    }
-    fn spawn<F>(task: F) -> impl Future<Output = F::Output> + Send + 'static
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        tokio_spawn(task)
+        let handle = tokio::spawn(task);
+        async move { handle.await.expect("a task panicked") }
     }
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
