@@ -2,6 +2,7 @@
 //! stay alive across iterations, child processes, context-switch counts, and the environment
 //! every result is tied to. The benchmarks in `benches/` are lists of scenarios over these.
 
+pub mod baseline;
 pub mod coroutine;
 pub mod environment;
 pub mod footprint;

@@ -2,10 +2,13 @@
 //! measures what Criterion cannot (memory per unit) and reads what Criterion writes.
 
 use clap::{Parser, Subcommand};
+use concurrency_costs::baseline::{self, BadInput, Decision, Machine, Verdict};
+use concurrency_costs::environment::Environment;
 use concurrency_costs::footprint::{Footprint, parked_threads};
 use concurrency_costs::runtime::FLAVOURS;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,6 +22,29 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Commands {
+    /// Merge Criterion's latest results (target/criterion/**/new/estimates.json) into this
+    /// machine's baseline, appending each mean to that benchmark's history.
+    Record {
+        #[command(flatten)]
+        baseline: BaselineArgs,
+    },
+    /// Compare Criterion's latest results with the baseline: per benchmark improved,
+    /// unchanged, regressed, new or missing. A regression needs a change beyond --threshold,
+    /// beyond the noise fence learned from the benchmark's own history, and confidence
+    /// intervals that do not overlap. Exit 0: no regression; 1: regression; 2: bad input.
+    Check {
+        #[command(flatten)]
+        baseline: BaselineArgs,
+        /// The smallest slowdown, in percent, that may count as a regression.
+        #[arg(long, default_value_t = 5.0)]
+        threshold: f64,
+        /// Also write the table as markdown (for a job summary or a PR comment).
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
+        /// Compare with a baseline recorded on a different machine fingerprint.
+        #[arg(long)]
+        allow_other_machine: bool,
+    },
     /// Memory per concurrency unit (claims C04, C12, C13): for each kind of unit, start N idle
     /// units in a fresh process, each parked on a channel, and report resident and virtual
     /// bytes per unit while all are alive, plus page tables and kernel stack per unit.
@@ -39,6 +65,26 @@ enum Commands {
         #[arg(long, hide = true, value_name = "KIND")]
         child: Option<String>,
     },
+}
+
+#[derive(clap::Args)]
+struct BaselineArgs {
+    /// Baseline name: baselines/<NAME>.json. Default: this machine's fingerprint slug.
+    #[arg(long, value_name = "NAME")]
+    baseline: Option<String>,
+    /// Where baselines live.
+    #[arg(long, value_name = "DIR", default_value = "baselines")]
+    baselines_dir: PathBuf,
+    /// Criterion's output directory.
+    #[arg(long, value_name = "DIR", default_value = "target/criterion")]
+    criterion_dir: PathBuf,
+}
+
+impl BaselineArgs {
+    fn path(&self, machine: &Machine) -> PathBuf {
+        let name = self.baseline.clone().unwrap_or_else(|| machine.slug());
+        self.baselines_dir.join(format!("{name}.json"))
+    }
 }
 
 /// Threads are measured with Rust's default stack and with glibc's default (C04's 8 MiB).
@@ -68,6 +114,18 @@ enum Row {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Commands::Record { baseline } => exit_on_bad_input(record(&baseline)),
+        Commands::Check {
+            baseline,
+            threshold,
+            markdown,
+            allow_other_machine,
+        } => exit_on_bad_input(check(
+            &baseline,
+            threshold / 100.0,
+            markdown.as_deref(),
+            allow_other_machine,
+        )),
         Commands::Footprint {
             units,
             only,
@@ -219,4 +277,112 @@ fn print_table(rows: &[Row]) {
             Row::Failed { unit, reason } => println!("{unit:<24} FAILED: {reason}"),
         }
     }
+}
+
+fn exit_on_bad_input(result: Result<ExitCode, BadInput>) -> ExitCode {
+    result.unwrap_or_else(|bad| {
+        eprintln!("costs: {bad}");
+        ExitCode::from(2)
+    })
+}
+
+fn today() -> String {
+    Command::new("date")
+        .arg("+%Y-%m-%d")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn record(args: &BaselineArgs) -> Result<ExitCode, BadInput> {
+    let env = Environment::capture();
+    let path = args.path(&Machine::of(&env));
+    let results = baseline::read_criterion(&args.criterion_dir)?;
+    let previous = match baseline::load(&path) {
+        Ok(previous) => Some(previous),
+        Err(BadInput::Missing(_)) => None,
+        // Never overwrite a file we could not read: it may hold good data.
+        Err(other) => return Err(other),
+    };
+    let updated = baseline::record(previous, &results, &env, &today());
+    if let Err(e) =
+        std::fs::create_dir_all(&args.baselines_dir).and_then(|()| baseline::save(&path, &updated))
+    {
+        return Err(BadInput::Unreadable(path, e));
+    }
+    println!(
+        "recorded {} benchmarks into {} ({} runs so far)",
+        results.len(),
+        path.display(),
+        updated.recorded.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(
+    args: &BaselineArgs,
+    threshold: f64,
+    markdown: Option<&Path>,
+    allow_other_machine: bool,
+) -> Result<ExitCode, BadInput> {
+    let here = Machine::of(&Environment::capture());
+    let path = args.path(&here);
+    let stored = baseline::load(&path)?;
+    if stored.machine != here && !allow_other_machine {
+        return Err(BadInput::OtherMachine {
+            path,
+            stored: stored.machine.slug(),
+            here: here.slug(),
+        });
+    }
+    let results = baseline::read_criterion(&args.criterion_dir)?;
+    let decisions = baseline::compare(&stored, &results, threshold);
+    let table = decision_table(&decisions);
+    print!("{table}");
+    if let Some(file) = markdown {
+        if let Err(e) = std::fs::write(file, &table) {
+            eprintln!("costs: cannot write {}: {e}", file.display());
+        }
+    }
+    let regressed = decisions
+        .iter()
+        .filter(|d| d.verdict == Verdict::Regressed)
+        .count();
+    Ok(if regressed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A markdown table, readable as plain text too.
+fn decision_table(decisions: &[Decision]) -> String {
+    let mut out = String::from("| benchmark | verdict | change | gates on |\n|---|---|---|---|\n");
+    for d in decisions {
+        let verdict = match d.verdict {
+            Verdict::Improved => "improved",
+            Verdict::Unchanged => "unchanged",
+            Verdict::Regressed => "**REGRESSED**",
+            Verdict::New => "new",
+            Verdict::Missing => "missing",
+        };
+        let change = d
+            .change
+            .map_or("—".to_string(), |c| format!("{:+.1}%", c * 100.0));
+        out.push_str(&format!(
+            "| `{}` | {verdict} | {change} | ≥ {:.1}% |\n",
+            d.id,
+            d.gate * 100.0
+        ));
+    }
+    let regressed = decisions
+        .iter()
+        .filter(|d| d.verdict == Verdict::Regressed)
+        .count();
+    out.push_str(&format!(
+        "\n{regressed} regressed of {} benchmarks\n",
+        decisions.len()
+    ));
+    out
 }

@@ -1,0 +1,547 @@
+//! Stored baselines and the regression decision. A baseline is one JSON file per machine
+//! holding, per benchmark ID, the latest recorded mean with its confidence interval and the
+//! means of the last runs, from which the noise of each benchmark on that machine is learned.
+//!
+//! A change counts as a regression only when it exceeds the threshold, *and* the fence learned
+//! from that benchmark's own history (rustc-perf's interquartile fence over its past
+//! run-to-run changes), *and* the confidence intervals do not overlap. Criterion's own
+//! comparison exits 0 on a regression; this is the part that can fail a job.
+
+use crate::environment::Environment;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The schema this build reads and writes.
+pub const SCHEMA: u32 = 1;
+/// Recorded runs whose means are kept per benchmark.
+pub const HISTORY: usize = 10;
+/// Fewer past changes than this and the fence is not trusted: the threshold alone applies.
+const MIN_CHANGES_FOR_FENCE: usize = 4;
+
+/// What identifies a machine for comparison: numbers from another are not comparable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Machine {
+    pub cpu_model: String,
+    pub cpus: usize,
+    /// Kernel major.minor.
+    pub kernel: String,
+    pub virtualised: bool,
+}
+
+impl Machine {
+    pub fn of(env: &Environment) -> Machine {
+        let kernel = env.kernel.split('.').take(2).collect::<Vec<_>>().join(".");
+        Machine {
+            cpu_model: env.cpu_model.clone(),
+            cpus: env.cpus_online,
+            kernel,
+            virtualised: env.virtualised,
+        }
+    }
+
+    /// The default baseline name: a slug of the fingerprint.
+    pub fn slug(&self) -> String {
+        let raw = format!(
+            "{}-{}cpu-linux{}{}",
+            self.cpu_model,
+            self.cpus,
+            self.kernel,
+            if self.virtualised { "-vm" } else { "" }
+        );
+        let mut slug = String::new();
+        for c in raw.to_lowercase().chars() {
+            let c = if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            };
+            if !(c == '-' && slug.ends_with('-')) {
+                slug.push(c);
+            }
+        }
+        slug.trim_matches('-').to_string()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Recorded {
+    pub commit: String,
+    pub date: String,
+}
+
+/// One benchmark's stored figures, nanoseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub mean_ns: f64,
+    pub ci_low_ns: f64,
+    pub ci_high_ns: f64,
+    /// Means of the last recorded runs, oldest first.
+    pub history_ns: Vec<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub schema: u32,
+    pub machine: Machine,
+    pub toolchain: BTreeMap<String, String>,
+    pub recorded: Vec<Recorded>,
+    pub benchmarks: BTreeMap<String, Entry>,
+}
+
+/// One benchmark's latest result, as Criterion estimated it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    pub mean_ns: f64,
+    pub ci_low_ns: f64,
+    pub ci_high_ns: f64,
+}
+
+/// What can be wrong with the input; every variant is a one-line message and exit status 2.
+#[derive(Debug)]
+pub enum BadInput {
+    Missing(PathBuf),
+    Unreadable(PathBuf, std::io::Error),
+    Corrupt(PathBuf, serde_json::Error),
+    UnknownSchema(PathBuf, u32),
+    Empty(PathBuf),
+    NoResults(PathBuf),
+    OtherMachine {
+        path: PathBuf,
+        stored: String,
+        here: String,
+    },
+}
+
+impl fmt::Display for BadInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BadInput::Missing(p) => write!(
+                f,
+                "{}: no such baseline; record one with `costs record`",
+                p.display()
+            ),
+            BadInput::Unreadable(p, e) => write!(f, "{}: cannot read it: {e}", p.display()),
+            BadInput::Corrupt(p, e) => write!(
+                f,
+                "{}: not valid baseline JSON ({e}); restore it from git",
+                p.display()
+            ),
+            BadInput::UnknownSchema(p, s) => write!(
+                f,
+                "{}: schema {s}, this build reads schema {SCHEMA}; use the build that wrote it or record anew",
+                p.display()
+            ),
+            BadInput::Empty(p) => write!(
+                f,
+                "{}: holds no benchmarks; record some with `costs record`",
+                p.display()
+            ),
+            BadInput::NoResults(p) => write!(
+                f,
+                "{}: no Criterion results found; run `cargo bench` first",
+                p.display()
+            ),
+            BadInput::OtherMachine { path, stored, here } => write!(
+                f,
+                "{}: recorded on {stored}, this is {here}; compare on the same machine or pass --allow-other-machine",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// Reads a baseline, refusing anything this build cannot trust.
+pub fn load(path: &Path) -> Result<Baseline, BadInput> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => BadInput::Missing(path.into()),
+        _ => BadInput::Unreadable(path.into(), e),
+    })?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| BadInput::Corrupt(path.into(), e))?;
+    let schema = value.get("schema").and_then(|s| s.as_u64()).unwrap_or(0) as u32;
+    if schema != SCHEMA {
+        return Err(BadInput::UnknownSchema(path.into(), schema));
+    }
+    let baseline: Baseline =
+        serde_json::from_value(value).map_err(|e| BadInput::Corrupt(path.into(), e))?;
+    if baseline.benchmarks.is_empty() {
+        return Err(BadInput::Empty(path.into()));
+    }
+    Ok(baseline)
+}
+
+/// Writes `baseline` to `path` through a temporary file renamed over it: a failed write never
+/// destroys the old file.
+pub fn save(path: &Path, baseline: &Baseline) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("baseline.json");
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let json = serde_json::to_vec_pretty(baseline).map_err(std::io::Error::other)?;
+    let written = std::fs::write(&temp, json).and_then(|()| std::fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
+
+/// Every benchmark's latest estimate under Criterion's output directory, keyed by ID.
+pub fn read_criterion(dir: &Path) -> Result<BTreeMap<String, Estimate>, BadInput> {
+    let mut found = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.ends_with("new/estimates.json") {
+                if let Some((id, estimate)) = read_estimate(&path) {
+                    found.insert(id, estimate);
+                }
+            }
+        }
+    }
+    if found.is_empty() {
+        return Err(BadInput::NoResults(dir.into()));
+    }
+    Ok(found)
+}
+
+fn read_estimate(estimates: &Path) -> Option<(String, Estimate)> {
+    let benchmark: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(estimates.with_file_name("benchmark.json")).ok()?)
+            .ok()?;
+    let estimate: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(estimates).ok()?).ok()?;
+    let mean = estimate.get("mean")?;
+    let ci = mean.get("confidence_interval")?;
+    Some((
+        benchmark.get("full_id")?.as_str()?.to_string(),
+        Estimate {
+            mean_ns: mean.get("point_estimate")?.as_f64()?,
+            ci_low_ns: ci.get("lower_bound")?.as_f64()?,
+            ci_high_ns: ci.get("upper_bound")?.as_f64()?,
+        },
+    ))
+}
+
+/// Merges a run into a baseline (or starts one): latest figures replace the old, and the
+/// mean joins each benchmark's history.
+pub fn record(
+    previous: Option<Baseline>,
+    results: &BTreeMap<String, Estimate>,
+    env: &Environment,
+    date: &str,
+) -> Baseline {
+    let mut baseline = previous.unwrap_or_else(|| Baseline {
+        schema: SCHEMA,
+        machine: Machine::of(env),
+        toolchain: BTreeMap::new(),
+        recorded: Vec::new(),
+        benchmarks: BTreeMap::new(),
+    });
+    baseline.toolchain.insert("rustc".into(), env.rustc.clone());
+    baseline.recorded.push(Recorded {
+        commit: env.commit.clone(),
+        date: date.to_string(),
+    });
+    for (id, now) in results {
+        let entry = baseline
+            .benchmarks
+            .entry(id.clone())
+            .or_insert_with(|| Entry {
+                mean_ns: now.mean_ns,
+                ci_low_ns: now.ci_low_ns,
+                ci_high_ns: now.ci_high_ns,
+                history_ns: Vec::new(),
+            });
+        entry.mean_ns = now.mean_ns;
+        entry.ci_low_ns = now.ci_low_ns;
+        entry.ci_high_ns = now.ci_high_ns;
+        entry.history_ns.push(now.mean_ns);
+        let excess = entry.history_ns.len().saturating_sub(HISTORY);
+        entry.history_ns.drain(..excess);
+    }
+    baseline
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Improved,
+    Unchanged,
+    Regressed,
+    New,
+    Missing,
+}
+
+/// The decision for one benchmark, with what it rests on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub id: String,
+    pub verdict: Verdict,
+    /// Relative change of the mean, e.g. 0.2 for 20% slower.
+    pub change: Option<f64>,
+    /// The smallest relative change this benchmark can be gated on here: the larger of the
+    /// threshold and its learned noise fence.
+    pub gate: f64,
+}
+
+/// rustc-perf's fence: Q3 + 1.5 × IQR of the absolute relative changes between consecutive
+/// recorded means; `None` while there is too little history to learn from.
+pub fn noise_fence(history: &[f64]) -> Option<f64> {
+    let mut changes: Vec<f64> = history
+        .windows(2)
+        .filter(|w| w[0] > 0.0)
+        .map(|w| (w[1] / w[0] - 1.0).abs())
+        .collect();
+    if changes.len() < MIN_CHANGES_FOR_FENCE {
+        return None;
+    }
+    changes.sort_by(f64::total_cmp);
+    let quartile = |q: f64| {
+        let pos = q * (changes.len() - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        changes[lo] + (changes[hi] - changes[lo]) * (pos - lo as f64)
+    };
+    let (q1, q3) = (quartile(0.25), quartile(0.75));
+    Some(q3 + 1.5 * (q3 - q1))
+}
+
+/// Decides one benchmark present in the baseline and in this run.
+pub fn decide(id: &str, stored: &Entry, now: &Estimate, threshold: f64) -> Decision {
+    let gate = noise_fence(&stored.history_ns).map_or(threshold, |fence| fence.max(threshold));
+    let change = now.mean_ns / stored.mean_ns - 1.0;
+    let separated_up = now.ci_low_ns > stored.ci_high_ns;
+    let separated_down = now.ci_high_ns < stored.ci_low_ns;
+    let verdict = if change > gate && separated_up {
+        Verdict::Regressed
+    } else if -change > gate && separated_down {
+        Verdict::Improved
+    } else {
+        Verdict::Unchanged
+    };
+    Decision {
+        id: id.to_string(),
+        verdict,
+        change: Some(change),
+        gate,
+    }
+}
+
+/// Decides every benchmark of the baseline and of the run.
+pub fn compare(
+    baseline: &Baseline,
+    results: &BTreeMap<String, Estimate>,
+    threshold: f64,
+) -> Vec<Decision> {
+    let mut decisions: Vec<Decision> = baseline
+        .benchmarks
+        .iter()
+        .map(|(id, stored)| match results.get(id) {
+            Some(now) => decide(id, stored, now, threshold),
+            None => Decision {
+                id: id.clone(),
+                verdict: Verdict::Missing,
+                change: None,
+                gate: noise_fence(&stored.history_ns).map_or(threshold, |f| f.max(threshold)),
+            },
+        })
+        .collect();
+    decisions.extend(
+        results
+            .keys()
+            .filter(|id| !baseline.benchmarks.contains_key(*id))
+            .map(|id| Decision {
+                id: id.clone(),
+                verdict: Verdict::New,
+                change: None,
+                gate: threshold,
+            }),
+    );
+    decisions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(mean: f64, half_ci: f64, history: &[f64]) -> Entry {
+        Entry {
+            mean_ns: mean,
+            ci_low_ns: mean - half_ci,
+            ci_high_ns: mean + half_ci,
+            history_ns: history.to_vec(),
+        }
+    }
+
+    fn estimate(mean: f64, half_ci: f64) -> Estimate {
+        Estimate {
+            mean_ns: mean,
+            ci_low_ns: mean - half_ci,
+            ci_high_ns: mean + half_ci,
+        }
+    }
+
+    const QUIET: [f64; 6] = [100.0, 101.0, 100.0, 99.0, 100.0, 101.0];
+    const NOISY: [f64; 6] = [100.0, 130.0, 95.0, 125.0, 90.0, 120.0];
+
+    #[test]
+    fn a_clear_slowdown_beyond_threshold_and_fence_is_a_regression() {
+        let d = decide("a", &entry(100.0, 1.0, &QUIET), &estimate(120.0, 1.0), 0.05);
+        assert_eq!(d.verdict, Verdict::Regressed);
+        assert!((d.change.unwrap() - 0.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_slowdown_inside_a_noisy_benchmarks_fence_is_not() {
+        let d = decide("a", &entry(100.0, 1.0, &NOISY), &estimate(120.0, 1.0), 0.05);
+        assert_eq!(d.verdict, Verdict::Unchanged);
+        assert!(
+            d.gate > 0.2,
+            "the fence learned from the history: {}",
+            d.gate
+        );
+    }
+
+    #[test]
+    fn overlapping_confidence_intervals_are_not_a_regression() {
+        let d = decide(
+            "a",
+            &entry(100.0, 15.0, &QUIET),
+            &estimate(120.0, 15.0),
+            0.05,
+        );
+        assert_eq!(d.verdict, Verdict::Unchanged);
+    }
+
+    #[test]
+    fn a_clear_speed_up_is_an_improvement() {
+        let d = decide("a", &entry(100.0, 1.0, &QUIET), &estimate(70.0, 1.0), 0.05);
+        assert_eq!(d.verdict, Verdict::Improved);
+    }
+
+    #[test]
+    fn the_threshold_alone_applies_until_there_is_history() {
+        assert_eq!(noise_fence(&[100.0, 150.0]), None);
+        let d = decide(
+            "a",
+            &entry(100.0, 1.0, &[100.0]),
+            &estimate(104.0, 1.0),
+            0.05,
+        );
+        assert_eq!((d.verdict, d.gate), (Verdict::Unchanged, 0.05));
+    }
+
+    #[test]
+    fn new_and_missing_benchmarks_are_named() {
+        let env = Environment::capture();
+        let mut results = BTreeMap::new();
+        results.insert("kept".to_string(), estimate(100.0, 1.0));
+        results.insert("gone".to_string(), estimate(100.0, 1.0));
+        let baseline = record(None, &results, &env, "2026-11-22");
+        results.remove("gone");
+        results.insert("added".to_string(), estimate(100.0, 1.0));
+        let verdicts: BTreeMap<String, Verdict> = compare(&baseline, &results, 0.05)
+            .into_iter()
+            .map(|d| (d.id, d.verdict))
+            .collect();
+        assert_eq!(verdicts["kept"], Verdict::Unchanged);
+        assert_eq!(verdicts["gone"], Verdict::Missing);
+        assert_eq!(verdicts["added"], Verdict::New);
+    }
+
+    #[test]
+    fn recording_keeps_only_the_last_runs_in_history() {
+        let env = Environment::capture();
+        let mut baseline = None;
+        for i in 0..(HISTORY + 3) {
+            let results = BTreeMap::from([("a".to_string(), estimate(100.0 + i as f64, 1.0))]);
+            baseline = Some(record(baseline, &results, &env, "2026-11-22"));
+        }
+        let baseline = baseline.unwrap();
+        let history = &baseline.benchmarks["a"].history_ns;
+        assert_eq!(history.len(), HISTORY);
+        assert_eq!(*history.last().unwrap(), 100.0 + (HISTORY + 2) as f64);
+        assert_eq!(baseline.recorded.len(), HISTORY + 3);
+    }
+
+    #[test]
+    fn bad_baselines_are_refused_with_a_reason_and_left_untouched() {
+        let dir = std::env::temp_dir().join(format!("costs-baseline-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cases = [
+            (
+                "truncated.json",
+                "{\"schema\": 1, \"machine\": {",
+                "not valid baseline JSON",
+            ),
+            ("future.json", "{\"schema\": 9}", "schema 9"),
+            (
+                "empty.json",
+                r#"{"schema":1,"machine":{"cpu_model":"x","cpus":2,"kernel":"6.18","virtualised":true},"toolchain":{},"recorded":[],"benchmarks":{}}"#,
+                "holds no benchmarks",
+            ),
+        ];
+        for (name, text, says) in cases {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            let err = load(&path).unwrap_err().to_string();
+            assert!(err.contains(says) && !err.contains('\n'), "{name}: {err}");
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                text,
+                "{name} was changed"
+            );
+        }
+        assert!(
+            load(&dir.join("absent.json"))
+                .unwrap_err()
+                .to_string()
+                .contains("no such baseline")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn saving_is_atomic_and_round_trips() {
+        let dir = std::env::temp_dir().join(format!("costs-save-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("machine.json");
+        let results = BTreeMap::from([("a".to_string(), estimate(100.0, 1.0))]);
+        let baseline = record(None, &results, &Environment::capture(), "2026-11-22");
+        save(&path, &baseline).unwrap();
+        assert_eq!(load(&path).unwrap(), baseline);
+        let leftovers = std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(leftovers, 1, "a temporary file was left behind");
+        // A write that cannot happen leaves the old file as it was.
+        assert!(save(&dir.join("no-such-dir").join("x.json"), &baseline).is_err());
+        assert_eq!(load(&path).unwrap(), baseline);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_machine_slug_is_a_safe_file_name() {
+        let machine = Machine {
+            cpu_model: "AMD EPYC 7B13 64-Core Processor".into(),
+            cpus: 2,
+            kernel: "6.18".into(),
+            virtualised: true,
+        };
+        assert_eq!(
+            machine.slug(),
+            "amd-epyc-7b13-64-core-processor-2cpu-linux6.18-vm"
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! `costs record` and `costs check` end to end, on Criterion output written by the test:
+//! a baseline from several runs, an unchanged run passes, a 20% slowdown fails naming the
+//! benchmark, and bad input gets one line, exit status 2, and no file overwritten.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("costs-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// Writes Criterion's two files for one benchmark, as `cargo bench` would.
+    fn criterion_result(&self, id: &str, mean: f64, half_ci: f64) {
+        let dir = self
+            .0
+            .join("criterion")
+            .join(id.replace('/', "_"))
+            .join("new");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("benchmark.json"),
+            format!(r#"{{"full_id": "{id}"}}"#),
+        )
+        .unwrap();
+        let estimates = format!(
+            r#"{{"mean": {{"point_estimate": {mean}, "confidence_interval": {{"lower_bound": {}, "upper_bound": {}}}}}}}"#,
+            mean - half_ci,
+            mean + half_ci
+        );
+        std::fs::write(dir.join("estimates.json"), estimates).unwrap();
+    }
+
+    fn costs(&self, args: &[&str]) -> Output {
+        let dirs = [
+            "--baseline",
+            "test",
+            "--baselines-dir",
+            self.path("baselines"),
+            "--criterion-dir",
+            self.path("criterion"),
+        ];
+        Command::new(env!("CARGO_BIN_EXE_costs"))
+            .args(args)
+            .args(dirs)
+            .output()
+            .unwrap()
+    }
+
+    fn path(&self, name: &str) -> &str {
+        Box::leak(
+            self.0
+                .join(name)
+                .into_os_string()
+                .into_string()
+                .unwrap()
+                .into_boxed_str(),
+        )
+    }
+
+    fn baseline(&self) -> PathBuf {
+        self.0.join("baselines").join("test.json")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn stderr_line(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    err
+}
+
+fn recorded(scratch: &Scratch) {
+    for i in 0..5 {
+        let wobble = [0.0, 0.5, -0.5, 0.3, -0.2][i];
+        scratch.criterion_result("group/fast/1", 100.0 + wobble, 0.5);
+        scratch.criterion_result("group/slow/1", 5000.0 + wobble * 10.0, 5.0);
+        let out = scratch.costs(&["record"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn an_unchanged_run_passes_and_a_slowdown_fails_naming_the_benchmark() {
+    let scratch = Scratch::new("check");
+    recorded(&scratch);
+    let unchanged = scratch.costs(&["check"]);
+    assert_eq!(
+        unchanged.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&unchanged.stdout)
+    );
+
+    scratch.criterion_result("group/slow/1", 6000.0, 5.0);
+    let markdown = scratch.0.join("summary.md");
+    let slower = scratch.costs(&["check", "--markdown", markdown.to_str().unwrap()]);
+    let table = String::from_utf8_lossy(&slower.stdout);
+    assert_eq!(slower.status.code(), Some(1), "{table}");
+    assert!(
+        table.contains("`group/slow/1` | **REGRESSED** | +20.0%"),
+        "{table}"
+    );
+    assert!(table.contains("`group/fast/1` | unchanged"), "{table}");
+    assert_eq!(std::fs::read_to_string(markdown).unwrap(), table);
+}
+
+#[test]
+fn bad_input_gets_one_line_exit_2_and_loses_nothing() {
+    let scratch = Scratch::new("bad");
+    let missing = scratch.costs(&["check"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr_line(&missing).contains("no such baseline"));
+
+    let no_results = scratch.costs(&["record"]);
+    assert_eq!(no_results.status.code(), Some(2));
+    assert!(stderr_line(&no_results).contains("no Criterion results"));
+
+    recorded(&scratch);
+    let good = std::fs::read_to_string(scratch.baseline()).unwrap();
+
+    let other = good
+        .replace("\"cpus\": 2", "\"cpus\": 64")
+        .replace("\"cpus\": 1,", "\"cpus\": 64,");
+    std::fs::write(scratch.baseline(), &other).unwrap();
+    let refused = scratch.costs(&["check"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr_line(&refused).contains("--allow-other-machine"));
+    assert_eq!(
+        scratch
+            .costs(&["check", "--allow-other-machine"])
+            .status
+            .code(),
+        Some(0)
+    );
+
+    let truncated = &good[..good.len() / 2];
+    std::fs::write(scratch.baseline(), truncated).unwrap();
+    for command in ["check", "record"] {
+        let out = scratch.costs(&[command]);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        assert!(
+            stderr_line(&out).contains("not valid baseline JSON"),
+            "{command}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(scratch.baseline()).unwrap(),
+            truncated,
+            "{command} overwrote it"
+        );
+    }
+}
