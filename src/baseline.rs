@@ -103,6 +103,7 @@ pub struct Estimate {
 pub enum BadInput {
     Missing(PathBuf),
     Unreadable(PathBuf, std::io::Error),
+    Unwritable(PathBuf, std::io::Error),
     Corrupt(PathBuf, serde_json::Error),
     UnknownSchema(PathBuf, u32),
     Empty(PathBuf),
@@ -123,6 +124,11 @@ impl fmt::Display for BadInput {
                 p.display()
             ),
             BadInput::Unreadable(p, e) => write!(f, "{}: cannot read it: {e}", p.display()),
+            BadInput::Unwritable(p, e) => write!(
+                f,
+                "{}: cannot write it: {e}; nothing was changed",
+                p.display()
+            ),
             BadInput::Corrupt(p, e) => write!(
                 f,
                 "{}: not valid baseline JSON ({e}); restore it from git",
@@ -373,6 +379,69 @@ pub fn compare(
     decisions
 }
 
+/// Formats for handing results to other tools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// Bencher Metric Format: `{id: {"latency": {value, lower_value, upper_value}}}`, ns.
+    Bmf,
+    /// github-action-benchmark's `customSmallerIsBetter`: `[{name, unit, value, range}]`.
+    GithubActionBenchmark,
+    /// A markdown table for a job summary or a PR comment.
+    Markdown,
+}
+
+/// Renders results in `format`.
+pub fn export(results: &BTreeMap<String, Estimate>, format: ExportFormat) -> String {
+    match format {
+        ExportFormat::Bmf => {
+            let bmf: BTreeMap<&String, serde_json::Value> = results
+                .iter()
+                .map(|(id, e)| {
+                    let latency = serde_json::json!({
+                        "value": e.mean_ns, "lower_value": e.ci_low_ns, "upper_value": e.ci_high_ns
+                    });
+                    (id, serde_json::json!({ "latency": latency }))
+                })
+                .collect();
+            serde_json::to_string_pretty(&bmf).expect("serialisable")
+        }
+        ExportFormat::GithubActionBenchmark => {
+            let entries: Vec<serde_json::Value> = results
+                .iter()
+                .map(|(id, e)| {
+                    let range = (e.ci_high_ns - e.ci_low_ns) / 2.0;
+                    serde_json::json!({
+                        "name": id, "unit": "ns", "value": e.mean_ns, "range": format!("± {range:.3}")
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&entries).expect("serialisable")
+        }
+        ExportFormat::Markdown => {
+            let mut out = String::from("| benchmark | mean | 95% CI |\n|---|---|---|\n");
+            for (id, e) in results {
+                out.push_str(&format!(
+                    "| `{id}` | {} | {} – {} |\n",
+                    human_ns(e.mean_ns),
+                    human_ns(e.ci_low_ns),
+                    human_ns(e.ci_high_ns)
+                ));
+            }
+            out
+        }
+    }
+}
+
+/// A duration in nanoseconds, in the unit that reads best.
+pub fn human_ns(ns: f64) -> String {
+    match ns {
+        n if n < 1e3 => format!("{n:.1} ns"),
+        n if n < 1e6 => format!("{:.2} µs", n / 1e3),
+        n if n < 1e9 => format!("{:.2} ms", n / 1e6),
+        n => format!("{:.2} s", n / 1e9),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,6 +598,27 @@ mod tests {
         assert!(save(&dir.join("no-such-dir").join("x.json"), &baseline).is_err());
         assert_eq!(load(&path).unwrap(), baseline);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn exports_parse_as_the_formats_other_tools_read() {
+        let results = BTreeMap::from([("g/f/1".to_string(), estimate(1500.0, 10.0))]);
+        let bmf: serde_json::Value =
+            serde_json::from_str(&export(&results, ExportFormat::Bmf)).unwrap();
+        assert_eq!(bmf["g/f/1"]["latency"]["value"], 1500.0);
+        assert_eq!(bmf["g/f/1"]["latency"]["lower_value"], 1490.0);
+        let gab: serde_json::Value =
+            serde_json::from_str(&export(&results, ExportFormat::GithubActionBenchmark)).unwrap();
+        assert_eq!(
+            (gab[0]["name"].as_str(), gab[0]["unit"].as_str()),
+            (Some("g/f/1"), Some("ns"))
+        );
+        assert_eq!(gab[0]["value"], 1500.0);
+        let markdown = export(&results, ExportFormat::Markdown);
+        assert!(
+            markdown.contains("| `g/f/1` | 1.50 µs | 1.49 µs – 1.51 µs |"),
+            "{markdown}"
+        );
     }
 
     #[test]

@@ -164,3 +164,60 @@ fn bad_input_gets_one_line_exit_2_and_loses_nothing() {
         );
     }
 }
+
+/// A re-run command: records the filter it was given, then copies `replacement` over the slow
+/// benchmark's estimates (as a re-run that measured that would).
+fn rerun_script(scratch: &Scratch, replacement: &str) -> String {
+    let estimates = scratch.0.join("criterion/group_slow_1/new/estimates.json");
+    let saved = scratch.0.join("replacement.json");
+    std::fs::write(&saved, replacement).unwrap();
+    let script = scratch.0.join("rerun.sh");
+    let filter_log = scratch.0.join("filter.txt");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > '{}'\ncp '{}' '{}'\n",
+            filter_log.display(),
+            saved.display(),
+            estimates.display()
+        ),
+    )
+    .unwrap();
+    format!("sh {}", script.display())
+}
+
+fn estimates_json(mean: f64, half_ci: f64) -> String {
+    format!(
+        r#"{{"mean": {{"point_estimate": {mean}, "confidence_interval": {{"lower_bound": {}, "upper_bound": {}}}}}}}"#,
+        mean - half_ci,
+        mean + half_ci
+    )
+}
+
+#[test]
+fn confirm_reruns_only_the_suspects_and_drops_a_slowdown_that_does_not_repeat() {
+    let scratch = Scratch::new("confirm");
+    recorded(&scratch);
+    scratch.criterion_result("group/slow/1", 6000.0, 5.0);
+
+    let noise = rerun_script(&scratch, &estimates_json(5001.0, 5.0));
+    let out = scratch.costs(&["check", "--confirm", "1", "--rerun", &noise]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let filter = std::fs::read_to_string(scratch.0.join("filter.txt")).unwrap();
+    assert_eq!(filter, "^group/slow/1$");
+
+    scratch.criterion_result("group/slow/1", 6000.0, 5.0);
+    let real = rerun_script(&scratch, &estimates_json(6010.0, 5.0));
+    let out = scratch.costs(&["check", "--confirm", "2", "--rerun", &real]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -44,6 +44,29 @@ enum Commands {
         /// Compare with a baseline recorded on a different machine fingerprint.
         #[arg(long)]
         allow_other_machine: bool,
+        /// Re-run each suspected regression this many times (through Criterion's filter)
+        /// before deciding; it stays a regression only if every re-run confirms it.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        confirm: u32,
+        /// The command that re-runs benchmarks; the filter is appended as its last argument.
+        #[arg(
+            long,
+            value_name = "COMMAND",
+            default_value = "cargo bench -- --noplot"
+        )]
+        rerun: String,
+    },
+    /// Write Criterion's latest results for other tools: Bencher Metric Format JSON,
+    /// github-action-benchmark's customSmallerIsBetter JSON, or a markdown table.
+    Export {
+        #[arg(long, value_enum)]
+        format: Format,
+        /// Criterion's output directory.
+        #[arg(long, value_name = "DIR", default_value = "target/criterion")]
+        criterion_dir: PathBuf,
+        /// Write here instead of to standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Memory per concurrency unit (claims C04, C12, C13): for each kind of unit, start N idle
     /// units in a fresh process, each parked on a channel, and report resident and virtual
@@ -65,6 +88,13 @@ enum Commands {
         #[arg(long, hide = true, value_name = "KIND")]
         child: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Bmf,
+    GithubActionBenchmark,
+    Markdown,
 }
 
 #[derive(clap::Args)]
@@ -120,12 +150,28 @@ fn main() -> ExitCode {
             threshold,
             markdown,
             allow_other_machine,
-        } => exit_on_bad_input(check(
-            &baseline,
-            threshold / 100.0,
-            markdown.as_deref(),
-            allow_other_machine,
-        )),
+            confirm,
+            rerun,
+        } => {
+            let confirmation = Confirmation {
+                runs: confirm,
+                command: rerun,
+            };
+            let gate = threshold / 100.0;
+            let checked = check(
+                &baseline,
+                gate,
+                markdown.as_deref(),
+                allow_other_machine,
+                &confirmation,
+            );
+            exit_on_bad_input(checked)
+        }
+        Commands::Export {
+            format,
+            criterion_dir,
+            output,
+        } => exit_on_bad_input(export(format, &criterion_dir, output.as_deref())),
         Commands::Footprint {
             units,
             only,
@@ -309,7 +355,7 @@ fn record(args: &BaselineArgs) -> Result<ExitCode, BadInput> {
     if let Err(e) =
         std::fs::create_dir_all(&args.baselines_dir).and_then(|()| baseline::save(&path, &updated))
     {
-        return Err(BadInput::Unreadable(path, e));
+        return Err(BadInput::Unwritable(path, e));
     }
     println!(
         "recorded {} benchmarks into {} ({} runs so far)",
@@ -320,11 +366,67 @@ fn record(args: &BaselineArgs) -> Result<ExitCode, BadInput> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// How suspected regressions are re-run before they fail a job.
+struct Confirmation {
+    runs: u32,
+    command: String,
+}
+
+/// How long one re-run may take before it is stopped.
+const RERUN_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
+/// A regex matching exactly `id`, for Criterion's filter.
+fn exact_filter(id: &str) -> String {
+    let mut filter = String::from("^");
+    for c in id.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            filter.push('\\');
+        }
+        filter.push(c);
+    }
+    filter.push('$');
+    filter
+}
+
+/// Runs the re-run command for the suspects; `Err` says why it could not.
+fn rerun(command: &str, suspects: &[&str]) -> Result<(), String> {
+    let mut words = command.split_whitespace();
+    let program = words.next().ok_or("empty --rerun command")?;
+    let filter = suspects
+        .iter()
+        .map(|id| exact_filter(id))
+        .collect::<Vec<_>>()
+        .join("|");
+    let mut child = Command::new(program)
+        .args(words)
+        .arg(&filter)
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let deadline = Instant::now() + RERUN_DEADLINE;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => return Err(format!("the re-run failed ({status})")),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "the re-run took longer than {RERUN_DEADLINE:?}; stopped"
+                ));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
 fn check(
     args: &BaselineArgs,
     threshold: f64,
     markdown: Option<&Path>,
     allow_other_machine: bool,
+    confirmation: &Confirmation,
 ) -> Result<ExitCode, BadInput> {
     let here = Machine::of(&Environment::capture());
     let path = args.path(&here);
@@ -337,7 +439,38 @@ fn check(
         });
     }
     let results = baseline::read_criterion(&args.criterion_dir)?;
-    let decisions = baseline::compare(&stored, &results, threshold);
+    let mut decisions = baseline::compare(&stored, &results, threshold);
+    for round in 1..=confirmation.runs {
+        let suspects: Vec<&str> = decisions
+            .iter()
+            .filter(|d| d.verdict == Verdict::Regressed)
+            .map(|d| d.id.as_str())
+            .collect();
+        if suspects.is_empty() {
+            break;
+        }
+        eprintln!(
+            "confirming {} suspected regressions ({round}/{})",
+            suspects.len(),
+            confirmation.runs
+        );
+        if let Err(why) = rerun(&confirmation.command, &suspects) {
+            eprintln!("costs: {why}; deciding on the results at hand");
+            break;
+        }
+        let rerun_results = baseline::read_criterion(&args.criterion_dir)?;
+        let confirmed = baseline::compare(&stored, &rerun_results, threshold);
+        for decision in decisions
+            .iter_mut()
+            .filter(|d| d.verdict == Verdict::Regressed)
+        {
+            if let Some(again) = confirmed.iter().find(|c| c.id == decision.id) {
+                if again.verdict != Verdict::Regressed {
+                    *decision = again.clone();
+                }
+            }
+        }
+    }
     let table = decision_table(&decisions);
     print!("{table}");
     if let Some(file) = markdown {
@@ -385,4 +518,25 @@ fn decision_table(decisions: &[Decision]) -> String {
         decisions.len()
     ));
     out
+}
+
+fn export(
+    format: Format,
+    criterion_dir: &Path,
+    output: Option<&Path>,
+) -> Result<ExitCode, BadInput> {
+    let results = baseline::read_criterion(criterion_dir)?;
+    let format = match format {
+        Format::Bmf => baseline::ExportFormat::Bmf,
+        Format::GithubActionBenchmark => baseline::ExportFormat::GithubActionBenchmark,
+        Format::Markdown => baseline::ExportFormat::Markdown,
+    };
+    let text = baseline::export(&results, format);
+    match output {
+        None => println!("{text}"),
+        Some(file) => {
+            std::fs::write(file, text + "\n").map_err(|e| BadInput::Unwritable(file.into(), e))?
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
