@@ -221,3 +221,49 @@ fn confirm_reruns_only_the_suspects_and_drops_a_slowdown_that_does_not_repeat() 
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A real Criterion run of the fixture benchmark, `work` loop iterations per iteration.
+fn fixture_run(scratch: &Scratch, work: u64) {
+    let out = Command::new(env!("CARGO_BIN_EXE_costs"))
+        .args([
+            "fixture-bench",
+            "--work",
+            &work.to_string(),
+            "--criterion-dir",
+        ])
+        .arg(scratch.path("criterion"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn end_to_end_a_real_benchmark_passes_unchanged_and_fails_with_20_percent_more_work() {
+    const WORK: u64 = 20_000;
+    let scratch = Scratch::new("fixture");
+    for _ in 0..5 {
+        fixture_run(&scratch, WORK);
+        assert!(scratch.costs(&["record"]).status.success());
+    }
+    fixture_run(&scratch, WORK);
+    let unchanged = scratch.costs(&["check"]);
+    assert_eq!(
+        unchanged.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&unchanged.stdout)
+    );
+
+    fixture_run(&scratch, WORK * 6 / 5);
+    let slower = scratch.costs(&["check"]);
+    let table = String::from_utf8_lossy(&slower.stdout);
+    assert_eq!(slower.status.code(), Some(1), "{table}");
+    assert!(
+        table.contains("`fixture/spin/1` | **REGRESSED**"),
+        "{table}"
+    );
+}

@@ -68,6 +68,15 @@ enum Commands {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Internal: a real Criterion benchmark whose work is set from outside, for testing the
+    /// regression gate end to end (`fixture/spin/1`: one iteration = WORK spins of a loop).
+    #[command(hide = true)]
+    FixtureBench {
+        #[arg(long)]
+        work: u64,
+        #[arg(long, value_name = "DIR")]
+        criterion_dir: PathBuf,
+    },
     /// Memory per concurrency unit (claims C04, C12, C13): for each kind of unit, start N idle
     /// units in a fresh process, each parked on a channel, and report resident and virtual
     /// bytes per unit while all are alive, plus page tables and kernel stack per unit.
@@ -166,6 +175,13 @@ fn main() -> ExitCode {
                 &confirmation,
             );
             exit_on_bad_input(checked)
+        }
+        Commands::FixtureBench {
+            work,
+            criterion_dir,
+        } => {
+            fixture_bench(work, &criterion_dir);
+            ExitCode::SUCCESS
         }
         Commands::Export {
             format,
@@ -539,4 +555,26 @@ fn export(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Criterion, configured in-process, measuring `work` iterations of a loop the optimiser
+/// cannot remove.
+fn fixture_bench(work: u64, criterion_dir: &Path) {
+    let mut criterion = criterion::Criterion::default()
+        .output_directory(criterion_dir)
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_millis(600))
+        .sample_size(20)
+        .without_plots();
+    criterion
+        .benchmark_group("fixture")
+        .bench_function("spin/1", |b| {
+            b.iter(|| {
+                let mut x = 0u64;
+                for i in 0..std::hint::black_box(work) {
+                    x = std::hint::black_box(x.wrapping_add(i));
+                }
+                x
+            })
+        });
 }
