@@ -143,12 +143,12 @@ mod tests {
         assert!(now.rss > 0 && now.virtual_size >= now.rss && now.threads >= 1);
     }
 
+    /// Only what tests running in parallel cannot disturb: process-wide thread and memory
+    /// counts move with them, so those are checked in a fresh process (tests/footprint_cli.rs).
     #[test]
     fn parked_threads_are_all_alive_when_measured_and_all_gone_after() {
         let sample = parked_threads(50, 64 << 10);
         let row = Footprint::from_sample("thread", &sample);
         assert!(row.is_complete(), "{row:?}");
-        assert!(row.threads_added >= 50, "{row:?}");
-        assert!(row.virtual_per_unit >= (64 << 10) as f64, "{row:?}");
     }
 }
