@@ -20,7 +20,9 @@
 //!   smol cannot pin a task to a worker, so this is the placement they chose.
 //! - `task_switch/ring/<runtime>/<N>` for N = 2, 256, 10000: the token around a ring of N
 //!   tasks, per hop: does a switch grow with the number of tasks alive? (N = 2 is the
-//!   ping-pong again, as a control that the ring itself adds nothing.)
+//!   ping-pong again, as a control that the ring itself adds nothing.) Each hop carries the
+//!   sender's thread tag and the receiver compares it with its own, for the crossing count:
+//!   a thread-local read and a compare, about a nanosecond inside the timed hop.
 //!
 //! Run with: `cargo bench --bench task_switch`
 

@@ -37,30 +37,18 @@ impl Scratch {
     }
 
     fn costs(&self, args: &[&str]) -> Output {
-        let dirs = [
-            "--baseline",
-            "test",
-            "--baselines-dir",
-            self.path("baselines"),
-            "--criterion-dir",
-            self.path("criterion"),
-        ];
         Command::new(env!("CARGO_BIN_EXE_costs"))
             .args(args)
-            .args(dirs)
+            .args(["--baseline", "test", "--baselines-dir"])
+            .arg(self.path("baselines"))
+            .arg("--criterion-dir")
+            .arg(self.path("criterion"))
             .output()
             .unwrap()
     }
 
-    fn path(&self, name: &str) -> &str {
-        Box::leak(
-            self.0
-                .join(name)
-                .into_os_string()
-                .into_string()
-                .unwrap()
-                .into_boxed_str(),
-        )
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
     }
 
     fn baseline(&self) -> PathBuf {
