@@ -14,7 +14,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// The schema this build reads and writes.
-pub const SCHEMA: u32 = 1;
+pub const SCHEMA: u32 = 2;
 /// Recorded runs whose means are kept per benchmark.
 pub const HISTORY: usize = 10;
 /// Fewer past changes than this and the fence is not trusted: the threshold alone applies.
@@ -24,6 +24,8 @@ const MIN_CHANGES_FOR_FENCE: usize = 4;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Machine {
     pub cpu_model: String,
+    /// Family, model and stepping: the model name alone can hide a change of host CPU.
+    pub cpu_id: String,
     pub cpus: usize,
     /// Kernel major.minor.
     pub kernel: String,
@@ -35,6 +37,7 @@ impl Machine {
         let kernel = env.kernel.split('.').take(2).collect::<Vec<_>>().join(".");
         Machine {
             cpu_model: env.cpu_model.clone(),
+            cpu_id: env.cpu_id.clone(),
             cpus: env.cpus_online,
             kernel,
             virtualised: env.virtualised,
@@ -44,8 +47,9 @@ impl Machine {
     /// The default baseline name: a slug of the fingerprint.
     pub fn slug(&self) -> String {
         let raw = format!(
-            "{}-{}cpu-linux{}{}",
+            "{}-{}-{}cpu-linux{}{}",
             self.cpu_model,
+            self.cpu_id,
             self.cpus,
             self.kernel,
             if self.virtualised { "-vm" } else { "" }
@@ -183,17 +187,20 @@ pub fn load(path: &Path) -> Result<Baseline, BadInput> {
 /// Writes `baseline` to `path` through a temporary file renamed over it: a failed write never
 /// destroys the old file.
 pub fn save(path: &Path, baseline: &Baseline) -> std::io::Result<()> {
+    let json = serde_json::to_vec_pretty(baseline).map_err(std::io::Error::other)?;
+    write_atomically(path, &json)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory renamed over it,
+/// so that a reader never sees half a file and a failed write leaves the old one intact.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("baseline.json");
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let json = serde_json::to_vec_pretty(baseline).map_err(std::io::Error::other)?;
-    let written = std::fs::write(&temp, json).and_then(|()| std::fs::rename(&temp, path));
+    let written = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
     if written.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
@@ -557,9 +564,10 @@ mod tests {
                 "not valid baseline JSON",
             ),
             ("future.json", "{\"schema\": 9}", "schema 9"),
+            ("older.json", "{\"schema\": 1}", "schema 1"),
             (
                 "empty.json",
-                r#"{"schema":1,"machine":{"cpu_model":"x","cpus":2,"kernel":"6.18","virtualised":true},"toolchain":{},"recorded":[],"benchmarks":{}}"#,
+                r#"{"schema":2,"machine":{"cpu_model":"x","cpu_id":"f1m2s3","cpus":2,"kernel":"6.18","virtualised":true},"toolchain":{},"recorded":[],"benchmarks":{}}"#,
                 "holds no benchmarks",
             ),
         ];
@@ -625,13 +633,14 @@ mod tests {
     fn the_machine_slug_is_a_safe_file_name() {
         let machine = Machine {
             cpu_model: "AMD EPYC 7B13 64-Core Processor".into(),
+            cpu_id: "f25m1s1".into(),
             cpus: 2,
             kernel: "6.18".into(),
             virtualised: true,
         };
         assert_eq!(
             machine.slug(),
-            "amd-epyc-7b13-64-core-processor-2cpu-linux6.18-vm"
+            "amd-epyc-7b13-64-core-processor-f25m1s1-2cpu-linux6.18-vm"
         );
     }
 }

@@ -7,6 +7,10 @@ use std::fs;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Environment {
     pub cpu_model: String,
+    /// CPU family, model and stepping (`f26m2s1`): a hypervisor may show the same model
+    /// name for different generations of CPU, and their costs differ by 2× and more.
+    #[serde(default)]
+    pub cpu_id: String,
     /// CPUs online on the machine.
     pub cpus_online: usize,
     /// CPUs this process may run on (containers and `taskset` restrict it).
@@ -25,6 +29,7 @@ impl Environment {
         let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         Environment {
             cpu_model: cpu_model(&cpuinfo).unwrap_or_else(|| "unknown".into()),
+            cpu_id: cpu_id(&cpuinfo),
             // SAFETY: sysconf has no preconditions.
             cpus_online: unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize,
             cpus_allowed: crate::placement::allowed_cpus().map_or(0, |c| c.len()),
@@ -66,6 +71,25 @@ fn cpu_model(cpuinfo: &str) -> Option<String> {
         .map(|(_, v)| v.trim().to_string())
 }
 
+fn cpuinfo_field<'a>(cpuinfo: &'a str, name: &str) -> Option<&'a str> {
+    cpuinfo
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(key, _)| key.trim() == name)
+        .map(|(_, value)| value.trim())
+}
+
+/// Family, model and stepping of the first CPU, `f<family>m<model>s<stepping>`.
+fn cpu_id(cpuinfo: &str) -> String {
+    let field = |name| cpuinfo_field(cpuinfo, name).unwrap_or("?");
+    format!(
+        "f{}m{}s{}",
+        field("cpu family"),
+        field("model"),
+        field("stepping")
+    )
+}
+
 fn has_hypervisor_flag(cpuinfo: &str) -> bool {
     cpuinfo
         .lines()
@@ -77,12 +101,14 @@ fn has_hypervisor_flag(cpuinfo: &str) -> bool {
 mod tests {
     use super::*;
 
-    const CPUINFO: &str =
-        "processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse2 hypervisor avx2\n";
+    const CPUINFO: &str = "processor\t: 0\ncpu family\t: 25\nmodel\t\t: 1\n\
+        model name\t: AMD EPYC 7B13\nstepping\t: 1\nflags\t\t: fpu sse2 hypervisor avx2\n";
 
     #[test]
     fn parses_the_model_and_the_hypervisor_flag() {
         assert_eq!(cpu_model(CPUINFO).as_deref(), Some("AMD EPYC 7B13"));
+        assert_eq!(cpu_id(CPUINFO), "f25m1s1");
+        assert_eq!(cpu_id(""), "f?m?s?");
         assert!(has_hypervisor_flag(CPUINFO));
         assert!(!has_hypervisor_flag("flags\t: fpu hypervisor_x\n"));
     }

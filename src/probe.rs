@@ -166,9 +166,7 @@ pub fn record_summary(file: &str, id: &str, summary: &LatencySummary) -> std::io
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default();
     all.insert(id.to_string(), summary.clone());
-    let temp = dir.join(format!(".{file}.{}.tmp", std::process::id()));
-    std::fs::write(&temp, serde_json::to_vec_pretty(&all)?)?;
-    std::fs::rename(&temp, &path)
+    crate::baseline::write_atomically(&path, &serde_json::to_vec_pretty(&all)?)
 }
 
 #[cfg(test)]

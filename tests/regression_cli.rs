@@ -4,6 +4,15 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// The end-to-end test times a real benchmark: the others must not run beside it, or their
+/// CPU use shows up as noise in its history and widens the fence it learns.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 struct Scratch(PathBuf);
 
@@ -84,6 +93,7 @@ fn recorded(scratch: &Scratch) {
 
 #[test]
 fn an_unchanged_run_passes_and_a_slowdown_fails_naming_the_benchmark() {
+    let _serial = serial();
     let scratch = Scratch::new("check");
     recorded(&scratch);
     let unchanged = scratch.costs(&["check"]);
@@ -109,6 +119,7 @@ fn an_unchanged_run_passes_and_a_slowdown_fails_naming_the_benchmark() {
 
 #[test]
 fn bad_input_gets_one_line_exit_2_and_loses_nothing() {
+    let _serial = serial();
     let scratch = Scratch::new("bad");
     let missing = scratch.costs(&["check"]);
     assert_eq!(missing.status.code(), Some(2));
@@ -184,6 +195,7 @@ fn estimates_json(mean: f64, half_ci: f64) -> String {
 
 #[test]
 fn confirm_reruns_only_the_suspects_and_drops_a_slowdown_that_does_not_repeat() {
+    let _serial = serial();
     let scratch = Scratch::new("confirm");
     recorded(&scratch);
     scratch.criterion_result("group/slow/1", 6000.0, 5.0);
@@ -231,6 +243,7 @@ fn fixture_run(scratch: &Scratch, work: u64) {
 
 #[test]
 fn end_to_end_a_real_benchmark_passes_unchanged_and_fails_with_20_percent_more_work() {
+    let _serial = serial();
     const WORK: u64 = 20_000;
     let scratch = Scratch::new("fixture");
     for _ in 0..5 {
