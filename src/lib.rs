@@ -3,6 +3,8 @@
 //! every result is tied to. The benchmarks in `benches/` are lists of scenarios over these.
 
 pub mod baseline;
+pub mod c10k;
+pub mod claims;
 pub mod coroutine;
 pub mod environment;
 pub mod footprint;

@@ -132,6 +132,13 @@ impl Tokio {
     }
 }
 
+/// A runtime built elsewhere, for instance with the I/O driver the benches do not enable.
+impl From<tokio::runtime::Runtime> for Tokio {
+    fn from(runtime: tokio::runtime::Runtime) -> Tokio {
+        Tokio(runtime)
+    }
+}
+
 impl AsyncRuntime for Tokio {
     fn offload<T, J>(job: J) -> impl Future<Output = T> + Send + 'static
     where

@@ -1,6 +1,9 @@
 //! `costs`: the suite's command-line tool. Benchmarks live in `cargo bench`; this binary
 //! measures what Criterion cannot (memory per unit) and reads what Criterion writes.
 
+#[path = "costs/c10k.rs"]
+mod c10k;
+
 use clap::{Parser, Subcommand};
 use concurrency_costs::baseline::{self, BadInput, Decision, Machine, Verdict};
 use concurrency_costs::environment::Environment;
@@ -69,13 +72,58 @@ enum Commands {
         output: Option<PathBuf>,
     },
     /// Internal: a real Criterion benchmark whose work is set from outside, for testing the
-    /// regression gate end to end (`fixture/spin/1`: one iteration = WORK spins of a loop).
+    /// regression gate end to end (`fixture/spin/1`: one iteration = WORK ns of busy work,
+    /// timed by the clock so that its length does not depend on code alignment or clock
+    /// speed, which move a plain loop by several percent from one process to the next).
     #[command(hide = true)]
     FixtureBench {
         #[arg(long)]
         work: u64,
         #[arg(long, value_name = "DIR")]
         criterion_dir: PathBuf,
+    },
+    /// Whole-server runs (claims C06, C30–C33): for each concurrency model, a server in its
+    /// own process and a load generator in another hold C loopback connections at once, each
+    /// sending requests that wait --io-ms (or hash, with --cpu-work). Reports per model:
+    /// connections held, requests done, errors, p50/p99/max latency from due time to reply,
+    /// throughput, and the server's peak RSS, peak threads and CPU seconds.
+    C10k(c10k::C10kArgs),
+    /// Internal: the server of one c10k run.
+    #[command(hide = true)]
+    C10kServer {
+        #[arg(long)]
+        model: String,
+        #[arg(long)]
+        workload: String,
+    },
+    /// Internal: the load generator of one c10k run.
+    #[command(hide = true)]
+    C10kClient {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        workload: String,
+    },
+    /// The claims report: every figure the documents cite (C01…), the figures measured here
+    /// that test it (Criterion's latest results, target/costs/*.json from the benches,
+    /// `costs footprint` and `costs c10k`), and a verdict: within the claimed range, cheaper
+    /// or dearer by ×N, or not measured yet with the command that measures it.
+    Claims {
+        /// Criterion's output directory.
+        #[arg(long, value_name = "DIR", default_value = "target/criterion")]
+        criterion_dir: PathBuf,
+        /// Where the suite's own results are (default: <target dir>/costs).
+        #[arg(long, value_name = "DIR")]
+        costs_dir: Option<PathBuf>,
+        /// Also write the table as markdown (for the README or a job summary).
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
+        /// Also write the cost ladder: one bar per measured cost on a log scale, as SVG.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Print JSON rows for tools instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Memory per concurrency unit (claims C04, C12, C13): for each kind of unit, start N idle
     /// units in a fresh process, each parked on a channel, and report resident and virtual
@@ -188,6 +236,22 @@ fn main() -> ExitCode {
             criterion_dir,
             output,
         } => exit_on_bad_input(export(format, &criterion_dir, output.as_deref())),
+        Commands::C10k(args) => c10k::c10k(&args),
+        Commands::Claims {
+            criterion_dir,
+            costs_dir,
+            markdown,
+            svg,
+            json,
+        } => claims(
+            &criterion_dir,
+            &costs_dir.unwrap_or_else(concurrency_costs::probe::costs_dir),
+            markdown.as_deref(),
+            svg.as_deref(),
+            json,
+        ),
+        Commands::C10kServer { model, workload } => c10k::serve(&model, &workload),
+        Commands::C10kClient { port, workload } => c10k::load(port, &workload),
         Commands::Footprint {
             units,
             only,
@@ -257,6 +321,9 @@ fn footprint(units: usize, only: Vec<String>, json: bool) -> ExitCode {
     } else {
         print_table(&rows);
     }
+    if let Err(e) = keep_footprints(&rows) {
+        eprintln!("costs: cannot keep the results in target/costs: {e}");
+    }
     let all_complete = rows.iter().all(|row| match row {
         Row::Measured(f) => f.is_complete(),
         Row::Skipped { .. } => true,
@@ -267,6 +334,62 @@ fn footprint(units: usize, only: Vec<String>, json: bool) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Merges the measured rows into `target/costs/footprint.json` (unit → row), atomically, for
+/// the claims report.
+fn keep_footprints(rows: &[Row]) -> std::io::Result<()> {
+    let dir = concurrency_costs::probe::costs_dir();
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("footprint.json");
+    let mut kept: std::collections::BTreeMap<String, Footprint> = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    for row in rows {
+        if let Row::Measured(f) = row {
+            kept.insert(f.unit.clone(), f.clone());
+        }
+    }
+    baseline::write_atomically(&path, &serde_json::to_vec_pretty(&kept)?)
+}
+
+/// Prints the claims report and writes its markdown and SVG where asked.
+fn claims(
+    criterion_dir: &Path,
+    costs_dir: &Path,
+    markdown: Option<&Path>,
+    svg: Option<&Path>,
+    json: bool,
+) -> ExitCode {
+    use concurrency_costs::claims::{Results, evaluate, ladder_svg};
+    let results = Results::load(criterion_dir, costs_dir);
+    let rows = evaluate(&results);
+    let machine = Environment::capture().summary();
+    if json {
+        for row in &rows {
+            println!("{}", serde_json::to_string(row).expect("a row serialises"));
+        }
+    } else {
+        println!("machine: {machine}");
+        print!("{}", concurrency_costs::claims::text(&rows));
+    }
+    let outputs = [
+        (
+            markdown,
+            concurrency_costs::claims::markdown(&rows, &machine),
+        ),
+        (svg, ladder_svg(&results, &machine)),
+    ];
+    for (path, contents) in outputs {
+        let Some(path) = path else { continue };
+        if let Err(e) = baseline::write_atomically(path, contents.as_bytes()) {
+            eprintln!("costs: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        eprintln!("costs: wrote {}", path.display());
+    }
+    ExitCode::SUCCESS
 }
 
 /// Runs `costs footprint --child KIND` and reads its row, killing it past the deadline.
@@ -569,12 +692,6 @@ fn fixture_bench(work: u64, criterion_dir: &Path) {
     criterion
         .benchmark_group("fixture")
         .bench_function("spin/1", |b| {
-            b.iter(|| {
-                let mut x = 0u64;
-                for i in 0..std::hint::black_box(work) {
-                    x = std::hint::black_box(x.wrapping_add(i));
-                }
-                x
-            })
+            b.iter(|| concurrency_costs::probe::burn(Duration::from_nanos(work)))
         });
 }
