@@ -54,7 +54,9 @@ pub trait TaskScheduler {
     }
 }
 
-/// An address unique to the calling OS thread, cheap enough to read on every hop.
+/// An address unique to the calling OS thread, cheap enough to read on every hop. Never
+/// inlined, for the reason given at [`on_rayon_from_may`].
+#[inline(never)]
 pub fn thread_tag() -> usize {
     thread_local!(static TAG: u8 = const { 0 });
     TAG.with(|t| t as *const u8 as usize)
@@ -281,6 +283,24 @@ impl MaySchedulers {
     }
 }
 
+/// Starts `job` on rayon's pool from a may coroutine; its completion arrives on the returned
+/// may channel, which the coroutine can wait on without blocking its worker.
+///
+/// Never inlined: a may coroutine that waits can resume on another OS thread, and the
+/// compiler may keep a thread-local address (rayon's registry lookup, here) computed before
+/// the wait and use it after, on the wrong thread. In a loop that did this, glibc aborted
+/// with "malloc(): unaligned tcache chunk detected". Out of line, every call computes its
+/// thread-local addresses afresh on the thread it runs on.
+#[inline(never)]
+pub fn on_rayon_from_may(job: impl FnOnce() + Send + 'static) -> may::sync::mpsc::Receiver<()> {
+    let (finished, result) = may::sync::mpsc::channel();
+    rayon::spawn(move || {
+        job();
+        let _ = finished.send(());
+    });
+    result
+}
+
 /// Runs `f` in a may coroutine and waits for its result.
 fn in_coroutine<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     may::go!(f).join().expect("a coroutine panicked")
@@ -345,12 +365,7 @@ impl TaskScheduler for MaySchedulers {
                     while !hog_stop.load(Ordering::Relaxed) {
                         if offloaded {
                             // may has no blocking pool of its own: rayon's, as elsewhere.
-                            let (finished, result) = channel::<()>();
-                            rayon::spawn(move || {
-                                burn(work);
-                                let _ = finished.send(());
-                            });
-                            let _ = result.recv();
+                            let _ = on_rayon_from_may(move || burn(work)).recv();
                         } else {
                             burn(work);
                         }

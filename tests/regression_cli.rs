@@ -118,6 +118,25 @@ fn an_unchanged_run_passes_and_a_slowdown_fails_naming_the_benchmark() {
 }
 
 #[test]
+fn a_simulated_slowdown_shows_what_the_gate_would_catch_without_touching_the_results() {
+    let _serial = serial();
+    let scratch = Scratch::new("simulate");
+    recorded(&scratch);
+    let caught = scratch.costs(&["check", "--simulate-slowdown", "20"]);
+    let table = String::from_utf8_lossy(&caught.stdout);
+    assert_eq!(caught.status.code(), Some(1), "{table}");
+    assert!(
+        table.contains("`group/fast/1` | **REGRESSED** | +20.0%"),
+        "{table}"
+    );
+    assert!(table.contains("`group/slow/1` | **REGRESSED**"), "{table}");
+    let missed = scratch.costs(&["check", "--simulate-slowdown", "1"]);
+    assert_eq!(missed.status.code(), Some(0));
+    // The results on disk are as measured: a plain check still passes.
+    assert_eq!(scratch.costs(&["check"]).status.code(), Some(0));
+}
+
+#[test]
 fn bad_input_gets_one_line_exit_2_and_loses_nothing() {
     let _serial = serial();
     let scratch = Scratch::new("bad");

@@ -51,6 +51,10 @@ enum Commands {
         /// before deciding; it stays a regression only if every re-run confirms it.
         #[arg(long, value_name = "N", default_value_t = 0)]
         confirm: u32,
+        /// Measure the gate instead: make every latest result this many percent slower before
+        /// deciding (no re-runs), to see which benchmarks a slowdown of that size would fail.
+        #[arg(long, value_name = "PCT")]
+        simulate_slowdown: Option<f64>,
         /// The command that re-runs benchmarks; the filter is appended as its last argument.
         #[arg(
             long,
@@ -208,11 +212,17 @@ fn main() -> ExitCode {
             markdown,
             allow_other_machine,
             confirm,
+            simulate_slowdown,
             rerun,
         } => {
             let confirmation = Confirmation {
-                runs: confirm,
+                runs: if simulate_slowdown.is_some() {
+                    0
+                } else {
+                    confirm
+                },
                 command: rerun,
+                slowdown: simulate_slowdown.map_or(1.0, |pct| 1.0 + pct / 100.0),
             };
             let gate = threshold / 100.0;
             let checked = check(
@@ -509,6 +519,8 @@ fn record(args: &BaselineArgs) -> Result<ExitCode, BadInput> {
 struct Confirmation {
     runs: u32,
     command: String,
+    /// Every latest result is multiplied by this before deciding (1: as measured).
+    slowdown: f64,
 }
 
 /// How long one re-run may take before it is stopped.
@@ -577,7 +589,12 @@ fn check(
             here: here.slug(),
         });
     }
-    let results = baseline::read_criterion(&args.criterion_dir)?;
+    let mut results = baseline::read_criterion(&args.criterion_dir)?;
+    for estimate in results.values_mut() {
+        estimate.mean_ns *= confirmation.slowdown;
+        estimate.ci_low_ns *= confirmation.slowdown;
+        estimate.ci_high_ns *= confirmation.slowdown;
+    }
     let mut decisions = baseline::compare(&stored, &results, threshold);
     for round in 1..=confirmation.runs {
         let suspects: Vec<&str> = decisions

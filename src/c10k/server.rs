@@ -7,6 +7,7 @@ use super::{BACKLOG, MESSAGE, Model, Step, Work, Workload};
 use crate::offload::hash_job;
 use crate::runtime::{AsyncRuntime, AsyncStd, Monoio, Smol, Tokio, WORKERS};
 use crate::rusage::{Scope, switches};
+use crate::tasks::on_rayon_from_may;
 use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -472,12 +473,7 @@ fn may_work(work: Work) -> impl FnMut() {
         Step::Wait(wait) => may::coroutine::sleep(wait),
         Step::Hash(bytes) => hash_request(bytes),
         Step::HashOnPool(bytes) => {
-            let (done, finished) = may::sync::mpsc::channel();
-            rayon::spawn(move || {
-                hash_request(bytes);
-                let _ = done.send(());
-            });
-            let _ = finished.recv();
+            let _ = on_rayon_from_may(move || hash_request(bytes)).recv();
         }
     }
 }
