@@ -283,23 +283,30 @@ impl MaySchedulers {
     }
 }
 
-/// Starts `job` on rayon's pool from a may coroutine; its completion arrives on the returned
-/// may channel, which the coroutine can wait on without blocking its worker.
+/// Runs `job` on rayon's pool from a may coroutine and waits for it without blocking the
+/// coroutine's worker: the coroutine sleeps in steps of [`MAY_POLL`] until the job is done.
 ///
-/// Never inlined: a may coroutine that waits can resume on another OS thread, and the
-/// compiler may keep a thread-local address (rayon's registry lookup, here) computed before
-/// the wait and use it after, on the wrong thread. In a loop that did this, glibc aborted
-/// with "malloc(): unaligned tcache chunk detected". Out of line, every call computes its
-/// thread-local addresses afresh on the thread it runs on.
+/// Not a may channel that the rayon thread sends on: a channel made and dropped per job, sent
+/// on from a foreign thread while the coroutine waited, corrupted the heap here about once in
+/// six runs of `blocked_loop/may_2w_offloaded` (glibc: "malloc(): unaligned tcache chunk
+/// detected"). Polling an atomic shares nothing with may but the flag. Never inlined, so
+/// that no thread-local address computed before a wait (after which the coroutine may run on
+/// another OS thread) is used after it.
 #[inline(never)]
-pub fn on_rayon_from_may(job: impl FnOnce() + Send + 'static) -> may::sync::mpsc::Receiver<()> {
-    let (finished, result) = may::sync::mpsc::channel();
+pub fn on_rayon_from_may(job: impl FnOnce() + Send + 'static) {
+    let done = Arc::new(AtomicBool::new(false));
+    let finished = done.clone();
     rayon::spawn(move || {
         job();
-        let _ = finished.send(());
+        finished.store(true, Ordering::Release);
     });
-    result
+    while !done.load(Ordering::Acquire) {
+        may::coroutine::sleep(MAY_POLL);
+    }
 }
+
+/// How often a may coroutine looks whether its rayon job is done.
+pub const MAY_POLL: Duration = Duration::from_micros(20);
 
 /// Runs `f` in a may coroutine and waits for its result.
 fn in_coroutine<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -365,7 +372,7 @@ impl TaskScheduler for MaySchedulers {
                     while !hog_stop.load(Ordering::Relaxed) {
                         if offloaded {
                             // may has no blocking pool of its own: rayon's, as elsewhere.
-                            let _ = on_rayon_from_may(move || burn(work)).recv();
+                            on_rayon_from_may(move || burn(work));
                         } else {
                             burn(work);
                         }

@@ -472,9 +472,7 @@ fn may_work(work: Work) -> impl FnMut() {
     move || match work.step() {
         Step::Wait(wait) => may::coroutine::sleep(wait),
         Step::Hash(bytes) => hash_request(bytes),
-        Step::HashOnPool(bytes) => {
-            let _ = on_rayon_from_may(move || hash_request(bytes)).recv();
-        }
+        Step::HashOnPool(bytes) => on_rayon_from_may(move || hash_request(bytes)),
     }
 }
 
