@@ -496,7 +496,7 @@ pub fn claims() -> Vec<Claim> {
                     "virtual per parked thread, 8 MiB stack",
                     "thread_8mib_stack",
                     true,
-                    Range::between(8.0 * MIB, 8.1 * MIB),
+                    Range::about(8.0 * MIB),
                 ),
                 footprint(
                     "RSS per parked thread, 8 MiB stack",
