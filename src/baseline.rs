@@ -2,10 +2,12 @@
 //! holding, per benchmark ID, the latest recorded mean with its confidence interval and the
 //! means of the last runs, from which the noise of each benchmark on that machine is learned.
 //!
-//! A change counts as a regression only when it exceeds the threshold, *and* the fence learned
-//! from that benchmark's own history (rustc-perf's interquartile fence over its past
-//! run-to-run changes), *and* the confidence intervals do not overlap. Criterion's own
-//! comparison exits 0 on a regression; this is the part that can fail a job.
+//! A run is compared with the median of the recorded means. A change counts as a regression
+//! only when it exceeds the threshold, *and* the fences learned from that benchmark's own
+//! history (rustc-perf's interquartile fence over its past run-to-run changes, and twice the
+//! widest recorded deviation from the median), *and* the run's confidence interval lies above
+//! every recorded mean. Criterion's own comparison exits 0 on a regression; this is the part
+//! that can fail a job.
 
 use crate::environment::Environment;
 use serde::{Deserialize, Serialize};
@@ -19,6 +21,8 @@ pub const SCHEMA: u32 = 2;
 pub const HISTORY: usize = 10;
 /// Fewer past changes than this and the fence is not trusted: the threshold alone applies.
 const MIN_CHANGES_FOR_FENCE: usize = 4;
+/// How far beyond the widest recorded deviation a change must go; see [`spread_fence`].
+const SPREAD_FACTOR: f64 = 2.0;
 
 /// What identifies a machine for comparison: numbers from another are not comparable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -332,12 +336,74 @@ pub fn noise_fence(history: &[f64]) -> Option<f64> {
     Some(q3 + 1.5 * (q3 - q1))
 }
 
+/// What a run is compared with: the median of the recorded means. One slow or fast recorded
+/// run (a busy host, a lucky boot) moves the median little and the latest mean a lot.
+pub fn reference(stored: &Entry) -> f64 {
+    let mut means: Vec<f64> = stored
+        .history_ns
+        .iter()
+        .copied()
+        .filter(|m| *m > 0.0)
+        .collect();
+    if means.is_empty() {
+        return stored.mean_ns;
+    }
+    means.sort_by(f64::total_cmp);
+    let mid = means.len() / 2;
+    if means.len() % 2 == 1 {
+        means[mid]
+    } else {
+        (means[mid - 1] + means[mid]) / 2.0
+    }
+}
+
+/// Twice the widest deviation of a recorded mean from the median. The interquartile fence
+/// needs many runs to see a benchmark's tail; on a shared 2-vCPU VM one run in five can land
+/// 40% off, and a handful of runs shows the width of the spread before it shows its shape.
+pub fn spread_fence(stored: &Entry) -> Option<f64> {
+    if stored.history_ns.len() < 2 {
+        return None;
+    }
+    let median = reference(stored);
+    let widest = stored
+        .history_ns
+        .iter()
+        .map(|m| (m / median - 1.0).abs())
+        .fold(0.0, f64::max);
+    Some(SPREAD_FACTOR * widest)
+}
+
+/// The smallest relative change `stored` can be gated on: the threshold, or wider where the
+/// benchmark's own history says it is noisier than that.
+pub fn gate(stored: &Entry, threshold: f64) -> f64 {
+    [
+        Some(threshold),
+        noise_fence(&stored.history_ns),
+        spread_fence(stored),
+    ]
+    .into_iter()
+    .flatten()
+    .fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// The span a new run must clear to be called different: every recorded mean and the latest
+/// recorded confidence interval.
+fn recorded_span(stored: &Entry) -> (f64, f64) {
+    stored
+        .history_ns
+        .iter()
+        .fold((stored.ci_low_ns, stored.ci_high_ns), |(lo, hi), m| {
+            (lo.min(*m), hi.max(*m))
+        })
+}
+
 /// Decides one benchmark present in the baseline and in this run.
 pub fn decide(id: &str, stored: &Entry, now: &Estimate, threshold: f64) -> Decision {
-    let gate = noise_fence(&stored.history_ns).map_or(threshold, |fence| fence.max(threshold));
-    let change = now.mean_ns / stored.mean_ns - 1.0;
-    let separated_up = now.ci_low_ns > stored.ci_high_ns;
-    let separated_down = now.ci_high_ns < stored.ci_low_ns;
+    let gate = gate(stored, threshold);
+    let change = now.mean_ns / reference(stored) - 1.0;
+    let (lowest, highest) = recorded_span(stored);
+    let separated_up = now.ci_low_ns > highest;
+    let separated_down = now.ci_high_ns < lowest;
     let verdict = if change > gate && separated_up {
         Verdict::Regressed
     } else if -change > gate && separated_down {
@@ -368,7 +434,7 @@ pub fn compare(
                 id: id.clone(),
                 verdict: Verdict::Missing,
                 change: None,
-                gate: noise_fence(&stored.history_ns).map_or(threshold, |f| f.max(threshold)),
+                gate: gate(stored, threshold),
             },
         })
         .collect();
@@ -518,6 +584,27 @@ mod tests {
             0.05,
         );
         assert_eq!((d.verdict, d.gate), (Verdict::Unchanged, 0.05));
+    }
+
+    #[test]
+    fn a_run_is_compared_with_the_median_not_the_latest_recorded_run() {
+        let lucky_last = [100.0, 101.0, 99.0, 100.0, 80.0];
+        let stored = entry(80.0, 1.0, &lucky_last);
+        assert_eq!(reference(&stored), 100.0);
+        let d = decide("a", &stored, &estimate(100.0, 1.0), 0.05);
+        assert_eq!(d.verdict, Verdict::Unchanged);
+        assert!(d.change.unwrap().abs() < 1e-9);
+    }
+
+    #[test]
+    fn one_wide_recorded_run_widens_the_gate_to_twice_its_deviation() {
+        let one_slow_run = [100.0, 100.0, 140.0, 100.0, 100.0];
+        let stored = entry(100.0, 1.0, &one_slow_run);
+        let d = decide("a", &stored, &estimate(150.0, 1.0), 0.05);
+        assert_eq!(d.verdict, Verdict::Unchanged);
+        assert!((d.gate - 0.8).abs() < 1e-9, "gate {}", d.gate);
+        let d = decide("a", &stored, &estimate(200.0, 1.0), 0.05);
+        assert_eq!(d.verdict, Verdict::Regressed);
     }
 
     #[test]

@@ -32,9 +32,10 @@ enum Commands {
         baseline: BaselineArgs,
     },
     /// Compare Criterion's latest results with the baseline: per benchmark improved,
-    /// unchanged, regressed, new or missing. A regression needs a change beyond --threshold,
-    /// beyond the noise fence learned from the benchmark's own history, and confidence
-    /// intervals that do not overlap. Exit 0: no regression; 1: regression; 2: bad input.
+    /// unchanged, regressed, new or missing, by the change from the median of the recorded
+    /// means. A regression needs a change beyond --threshold, beyond the noise fences learned
+    /// from the benchmark's own history, and a confidence interval above every recorded mean.
+    /// Exit 0: no regression; 1: regression; 2: bad input.
     Check {
         #[command(flatten)]
         baseline: BaselineArgs,
