@@ -116,6 +116,12 @@ pub enum BadInput {
     UnknownSchema(PathBuf, u32),
     Empty(PathBuf),
     NoResults(PathBuf),
+    /// Benchmarks of the baseline with no result in this run: renamed, removed or not run.
+    NotRun {
+        path: PathBuf,
+        ids: Vec<String>,
+        regressed: usize,
+    },
     OtherMachine {
         path: PathBuf,
         stored: String,
@@ -156,6 +162,21 @@ impl fmt::Display for BadInput {
                 f,
                 "{}: no Criterion results found; run `cargo bench` first",
                 p.display()
+            ),
+            BadInput::NotRun {
+                path,
+                ids,
+                regressed,
+            } => write!(
+                f,
+                "{}: {} of its benchmarks have no result in this run (first: {}), so it cannot vouch for them{}; run the whole suite, or if they were renamed or removed (their IDs are public), re-record the baseline, or pass --allow-missing",
+                path.display(),
+                ids.len(),
+                ids.first().map_or("", String::as_str),
+                match regressed {
+                    0 => String::new(),
+                    n => format!(", and {n} of the rest regressed"),
+                }
             ),
             BadInput::OtherMachine { path, stored, here } => write!(
                 f,

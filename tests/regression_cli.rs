@@ -152,6 +152,20 @@ fn bad_input_gets_one_line_exit_2_and_loses_nothing() {
     recorded(&scratch);
     let good = std::fs::read_to_string(scratch.baseline()).unwrap();
 
+    let renamed = scratch.path("criterion").join("group_fast_1");
+    std::fs::rename(&renamed, scratch.path("renamed")).unwrap();
+    let not_run = scratch.costs(&["check"]);
+    assert_eq!(not_run.status.code(), Some(2));
+    assert!(
+        stderr_line(&not_run)
+            .contains("1 of its benchmarks have no result in this run (first: group/fast/1)")
+    );
+    let allowed = scratch.costs(&["check", "--allow-missing"]);
+    assert_eq!(allowed.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&allowed.stdout).contains("`group/fast/1` | missing"));
+    std::fs::rename(scratch.path("renamed"), &renamed).unwrap();
+    assert_eq!(std::fs::read_to_string(scratch.baseline()).unwrap(), good);
+
     let other = good
         .replace("\"cpus\": 2", "\"cpus\": 64")
         .replace("\"cpus\": 1,", "\"cpus\": 64,");
@@ -287,4 +301,30 @@ fn end_to_end_a_real_benchmark_passes_unchanged_and_fails_with_20_percent_more_w
         table.contains("`fixture/spin/1` | **REGRESSED**"),
         "{table}"
     );
+}
+
+#[test]
+fn a_read_only_baselines_dir_gets_one_line_exit_2_and_keeps_the_old_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let _serial = serial();
+    let scratch = Scratch::new("read-only");
+    recorded(&scratch);
+    let good = std::fs::read_to_string(scratch.baseline()).unwrap();
+    let dir = scratch.path("baselines");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let writable_anyway = std::fs::write(dir.join("probe"), b"").is_ok();
+    let out = scratch.costs(&["record"]);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if writable_anyway {
+        eprintln!(
+            "skipped: permission bits do not stop this user (root) from writing; \
+             the read-only case is exercised where the tests run unprivileged"
+        );
+        return;
+    }
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_line(&out).contains("cannot write it"));
+    assert_eq!(std::fs::read_to_string(scratch.baseline()).unwrap(), good);
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(left.len(), 1, "a temporary file was left behind: {left:?}");
 }

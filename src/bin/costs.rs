@@ -35,7 +35,8 @@ enum Commands {
     /// unchanged, regressed, new or missing, by the change from the median of the recorded
     /// means. A regression needs a change beyond --threshold, beyond the noise fences learned
     /// from the benchmark's own history, and a confidence interval above every recorded mean.
-    /// Exit 0: no regression; 1: regression; 2: bad input.
+    /// Exit 0: no regression; 1: regression; 2: bad input, including a benchmark of the
+    /// baseline that this run lacks (see --allow-missing).
     Check {
         #[command(flatten)]
         baseline: BaselineArgs,
@@ -48,6 +49,10 @@ enum Commands {
         /// Compare with a baseline recorded on a different machine fingerprint.
         #[arg(long)]
         allow_other_machine: bool,
+        /// List benchmarks of the baseline that this run lacks (renamed, removed, filtered
+        /// out) as missing instead of failing with exit status 2.
+        #[arg(long)]
+        allow_missing: bool,
         /// Re-run each suspected regression this many times (through Criterion's filter)
         /// before deciding; it stays a regression only if every re-run confirms it.
         #[arg(long, value_name = "N", default_value_t = 0)]
@@ -212,6 +217,7 @@ fn main() -> ExitCode {
             threshold,
             markdown,
             allow_other_machine,
+            allow_missing,
             confirm,
             simulate_slowdown,
             rerun,
@@ -230,7 +236,10 @@ fn main() -> ExitCode {
                 &baseline,
                 gate,
                 markdown.as_deref(),
-                allow_other_machine,
+                Tolerance {
+                    other_machine: allow_other_machine,
+                    missing: allow_missing,
+                },
                 &confirmation,
             );
             exit_on_bad_input(checked)
@@ -516,6 +525,12 @@ fn record(args: &BaselineArgs) -> Result<ExitCode, BadInput> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `check` accepts that it would otherwise refuse as bad input.
+struct Tolerance {
+    other_machine: bool,
+    missing: bool,
+}
+
 /// How suspected regressions are re-run before they fail a job.
 struct Confirmation {
     runs: u32,
@@ -577,13 +592,13 @@ fn check(
     args: &BaselineArgs,
     threshold: f64,
     markdown: Option<&Path>,
-    allow_other_machine: bool,
+    tolerance: Tolerance,
     confirmation: &Confirmation,
 ) -> Result<ExitCode, BadInput> {
     let here = Machine::of(&Environment::capture());
     let path = args.path(&here);
     let stored = baseline::load(&path)?;
-    if stored.machine != here && !allow_other_machine {
+    if stored.machine != here && !tolerance.other_machine {
         return Err(BadInput::OtherMachine {
             path,
             stored: stored.machine.slug(),
@@ -639,6 +654,18 @@ fn check(
         .iter()
         .filter(|d| d.verdict == Verdict::Regressed)
         .count();
+    let not_run: Vec<String> = decisions
+        .iter()
+        .filter(|d| d.verdict == Verdict::Missing)
+        .map(|d| d.id.clone())
+        .collect();
+    if !not_run.is_empty() && !tolerance.missing {
+        return Err(BadInput::NotRun {
+            path,
+            ids: not_run,
+            regressed,
+        });
+    }
     Ok(if regressed > 0 {
         ExitCode::from(1)
     } else {
