@@ -418,6 +418,37 @@ fn recorded_span(stored: &Entry) -> (f64, f64) {
         })
 }
 
+/// Several recorded runs as one result: the median of their means, and the span of those
+/// means as its interval. Used to compare interleaved runs of two commits, where a run's own
+/// confidence interval says nothing of the minutes-long slow spells of a shared host.
+pub fn runs_as_estimates(runs: &Baseline) -> BTreeMap<String, Estimate> {
+    runs.benchmarks
+        .iter()
+        .map(|(id, entry)| {
+            let (lowest, highest) = entry
+                .history_ns
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), m| {
+                    (lo.min(*m), hi.max(*m))
+                });
+            let estimate = if entry.history_ns.is_empty() {
+                Estimate {
+                    mean_ns: entry.mean_ns,
+                    ci_low_ns: entry.ci_low_ns,
+                    ci_high_ns: entry.ci_high_ns,
+                }
+            } else {
+                Estimate {
+                    mean_ns: reference(entry),
+                    ci_low_ns: lowest,
+                    ci_high_ns: highest,
+                }
+            };
+            (id.clone(), estimate)
+        })
+        .collect()
+}
+
 /// Decides one benchmark present in the baseline and in this run.
 pub fn decide(id: &str, stored: &Entry, now: &Estimate, threshold: f64) -> Decision {
     let gate = gate(stored, threshold);
@@ -626,6 +657,25 @@ mod tests {
         assert!((d.gate - 0.8).abs() < 1e-9, "gate {}", d.gate);
         let d = decide("a", &stored, &estimate(200.0, 1.0), 0.05);
         assert_eq!(d.verdict, Verdict::Regressed);
+    }
+
+    #[test]
+    fn interleaved_runs_count_as_their_median_within_their_span() {
+        let env = Environment::capture();
+        let mut runs = None;
+        for mean in [120.0, 100.0, 110.0] {
+            let results = BTreeMap::from([("a".to_string(), estimate(mean, 1.0))]);
+            runs = Some(record(runs, &results, &env, "2026-11-23"));
+        }
+        let summary = runs_as_estimates(&runs.unwrap());
+        assert_eq!(
+            summary["a"],
+            Estimate {
+                mean_ns: 110.0,
+                ci_low_ns: 100.0,
+                ci_high_ns: 120.0
+            }
+        );
     }
 
     #[test]

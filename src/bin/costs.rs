@@ -61,6 +61,11 @@ enum Commands {
         /// deciding (no re-runs), to see which benchmarks a slowdown of that size would fail.
         #[arg(long, value_name = "PCT")]
         simulate_slowdown: Option<f64>,
+        /// Judge the runs recorded in baselines/<NAME>.json (their median, and the span of
+        /// their means) instead of Criterion's latest results: for commits measured in
+        /// interleaved rounds (scripts/compare-commits.sh). Suspects are not re-run.
+        #[arg(long, value_name = "NAME", conflicts_with = "confirm")]
+        runs_of: Option<String>,
         /// The command that re-runs benchmarks; the filter is appended as its last argument.
         #[arg(
             long,
@@ -220,9 +225,11 @@ fn main() -> ExitCode {
             allow_missing,
             confirm,
             simulate_slowdown,
+            runs_of,
             rerun,
         } => {
             let confirmation = Confirmation {
+                runs_of,
                 runs: if simulate_slowdown.is_some() {
                     0
                 } else {
@@ -533,6 +540,8 @@ struct Tolerance {
 
 /// How suspected regressions are re-run before they fail a job.
 struct Confirmation {
+    /// Judge these recorded runs instead of Criterion's latest results (nothing re-run).
+    runs_of: Option<String>,
     runs: u32,
     command: String,
     /// Every latest result is multiplied by this before deciding (1: as measured).
@@ -605,7 +614,21 @@ fn check(
             here: here.slug(),
         });
     }
-    let mut results = baseline::read_criterion(&args.criterion_dir)?;
+    let mut results = match &confirmation.runs_of {
+        None => baseline::read_criterion(&args.criterion_dir)?,
+        Some(name) => {
+            let runs_path = args.baselines_dir.join(format!("{name}.json"));
+            let runs = baseline::load(&runs_path)?;
+            if runs.machine != stored.machine {
+                return Err(BadInput::OtherMachine {
+                    path: runs_path,
+                    stored: runs.machine.slug(),
+                    here: stored.machine.slug(),
+                });
+            }
+            baseline::runs_as_estimates(&runs)
+        }
+    };
     for estimate in results.values_mut() {
         estimate.mean_ns *= confirmation.slowdown;
         estimate.ci_low_ns *= confirmation.slowdown;
