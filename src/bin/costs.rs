@@ -523,11 +523,12 @@ fn record(args: &BaselineArgs) -> Result<ExitCode, BadInput> {
     {
         return Err(BadInput::Unwritable(path, e));
     }
+    let runs = updated.recorded.len();
     println!(
-        "recorded {} benchmarks into {} ({} runs so far)",
+        "recorded {} benchmarks into {} ({runs} {} so far)",
         results.len(),
         path.display(),
-        updated.recorded.len()
+        if runs == 1 { "run" } else { "runs" }
     );
     Ok(ExitCode::SUCCESS)
 }
