@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 base=${1:?usage: scripts/compare-commits.sh BASE [ROUNDS] [costs check options]}
 shift
+git rev-parse --quiet --verify "$base^{commit}" >/dev/null \
+  || { echo "compare-commits: $base is not a commit here; fetch it or name another" >&2; exit 2; }
 rounds=3
 if [[ "${1:-}" =~ ^[0-9]+$ ]]; then rounds=$1; shift; fi
 confirm_rounds=${CONFIRM_ROUNDS:-4}
