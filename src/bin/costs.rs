@@ -523,14 +523,22 @@ fn record(args: &BaselineArgs) -> Result<ExitCode, BadInput> {
     {
         return Err(BadInput::Unwritable(path, e));
     }
-    let runs = updated.recorded.len();
     println!(
-        "recorded {} benchmarks into {} ({runs} {} so far)",
-        results.len(),
+        "recorded {} into {} ({} so far)",
+        count(results.len(), "benchmark"),
         path.display(),
-        if runs == 1 { "run" } else { "runs" }
+        count(updated.recorded.len(), "run")
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `n` followed by `noun`, plural unless `n` is 1.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// What `check` accepts that it would otherwise refuse as bad input.
