@@ -50,7 +50,7 @@ judge() {
 
 # A regex matching exactly the benchmarks the last check called regressed.
 suspects_filter() {
-  sed -n 's/^| `\([^`]*\)` | \*\*REGRESSED\*\* |.*/\1/p' target/costs/check.md \
+  scripts/regressed-ids.sh target/costs/check.md \
     | sed 's/[][\.*^$+?(){}|]/\\&/g; s/.*/^&$/' | paste -sd'|'
 }
 

@@ -9,7 +9,7 @@ table=${1:-target/costs/check.md}
 seconds=${2:-5}
 [ -r "$table" ] || { echo "profile-regressions: no check table at $table; run scripts/check.sh first" >&2; exit 2; }
 
-ids=$(sed -n 's/^| `\([^`]*\)` | \*\*REGRESSED\*\* |.*/\1/p' "$table")
+ids=$(scripts/regressed-ids.sh "$table")
 if [ -z "$ids" ]; then
   echo "no regressed benchmark in $table: nothing to profile"
   exit 0
