@@ -3,6 +3,16 @@
 use std::path::Path;
 use std::process::Command;
 
+/// What a build is made of: edits here make it differ from its commit.
+const MEASURED: [&str; 6] = [
+    "src",
+    "benches",
+    "examples",
+    "build.rs",
+    "Cargo.toml",
+    "Cargo.lock",
+];
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
@@ -11,7 +21,25 @@ fn main() {
 
     let commit = output(Command::new("git").args(["rev-parse", "--short=12", "HEAD"]))
         .unwrap_or_else(|| "unknown".into());
-    println!("cargo:rustc-env=COSTS_GIT_COMMIT={commit}");
+    // A build of edited sources is not that commit: say so, or results and baselines would
+    // credit the commit with code it does not hold.
+    let edited = output(
+        Command::new("git").args(
+            ["status", "--porcelain", "--untracked-files=no", "--"]
+                .into_iter()
+                .chain(MEASURED),
+        ),
+    )
+    .is_some_and(|changes| !changes.is_empty());
+    let stamp = if edited {
+        format!("{commit}-dirty")
+    } else {
+        commit
+    };
+    println!("cargo:rustc-env=COSTS_GIT_COMMIT={stamp}");
+    for path in MEASURED {
+        println!("cargo:rerun-if-changed={path}");
+    }
     // Rebuild when HEAD moves; watching a missing file would rebuild every time.
     let git = Path::new(".git");
     if git.join("HEAD").exists() {

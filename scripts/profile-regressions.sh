@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Flamegraphs for every benchmark a check called regressed, for whoever has to find the cause:
-#   scripts/profile-regressions.sh [check table, default target/costs/check.md] [seconds]
-# Reads the table `costs check --markdown` wrote, finds each regressed benchmark's bench file
+#   scripts/profile-regressions.sh [verdicts, default target/compare/check.json] [seconds]
+# Reads the verdicts `costs compare --json` or `costs check --json` wrote, finds each regressed benchmark's bench file
 # by its group name, and profiles just that benchmark with scripts/flamegraph.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-table=${1:-target/costs/check.md}
+table=${1:-target/compare/check.json}
 seconds=${2:-5}
-[ -r "$table" ] || { echo "profile-regressions: no check table at $table; run scripts/check.sh first" >&2; exit 2; }
+[ -r "$table" ] || { echo "profile-regressions: no check table at $table; run scripts/compare-commits.sh or scripts/check.sh first" >&2; exit 2; }
 
 ids=$(scripts/regressed-ids.sh "$table")
 if [ -z "$ids" ]; then

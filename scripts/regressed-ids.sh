@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The benchmarks a check table calls regressed, one ID a line:
-#   scripts/regressed-ids.sh [check table, default target/costs/check.md]
-# The one place that reads the table `costs check --markdown` writes.
+# The benchmarks a check called regressed, one ID a line:
+#   scripts/regressed-ids.sh [verdicts, default target/compare/check.json]
+# Reads the JSON that `costs compare --json` and `costs check --json` write (one key a line).
 set -euo pipefail
-table=${1:-target/costs/check.md}
-[ -r "$table" ] || { echo "regressed-ids: no check table at $table; run a check first" >&2; exit 2; }
-sed -n 's/^| `\([^`]*\)` | \*\*REGRESSED\*\* |.*/\1/p' "$table"
+verdicts=${1:-target/compare/check.json}
+[ -r "$verdicts" ] || { echo "regressed-ids: no verdicts at $verdicts; run a check first" >&2; exit 2; }
+sed -n '/"id": /{s/.*"id": "\(.*\)",/\1/;h;}; /"verdict": "regressed"/{g;p;}' "$verdicts"

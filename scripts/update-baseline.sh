@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Records this machine's baseline from several full runs of the suite, so that the regression
-# check can learn each benchmark's noise: scripts/update-baseline.sh [RUNS, default 3]
-# Run it on a quiet machine: every run is merged into baselines/<machine>.json.
+# Records this machine's baseline from several runs of the suite at the current commit:
+#   scripts/update-baseline.sh [RUNS, default 5]
+# Every run goes into a fresh Criterion directory and is recorded into baselines/<machine>.json.
+# A baseline holds runs of one commit: recording at a new commit starts a new set, and
+# `costs check` needs 5 runs of it. BENCH_ARGS as for scripts/check.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-3}
+runs=${1:-5}
+[[ "$runs" =~ ^[0-9]+$ ]] || { echo "update-baseline: RUNS must be a number, not $runs" >&2; exit 2; }
+read -r -a bench_args <<< "${BENCH_ARGS:---quick --noplot}"
+cargo build --release --locked --quiet --bin costs
 for i in $(seq 1 "$runs"); do
   echo "== run $i of $runs" >&2
-  cargo bench -- --noplot
-  cargo run --release --quiet --bin costs -- record
+  dir=target/baseline-runs/run-$i
+  rm -rf "$dir"
+  CRITERION_HOME=$dir COSTS_DIR=target/baseline-runs/costs cargo bench --locked -- "${bench_args[@]}" >&2
+  target/release/costs record --criterion-dir "$dir"
 done

@@ -7,11 +7,11 @@
 //! times it is cheaper or dearer. Architectural claims (C06, C07, C13, C33) are derived from
 //! measured parts, and each figure says how.
 
-use crate::baseline::{Estimate, read_criterion};
 use crate::c10k::Model;
 use crate::c10k::orchestrate::{Measured, Outcome};
 use crate::c10k::report::C10kReport;
 use crate::footprint::Footprint;
+use crate::gate::criterion::{Estimate, read_criterion};
 use crate::probe::LatencySummary;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -32,7 +32,7 @@ pub enum Unit {
 impl Unit {
     pub fn format(self, value: f64) -> String {
         match self {
-            Unit::Nanoseconds => crate::baseline::human_ns(value),
+            Unit::Nanoseconds => crate::units::human_ns(value),
             Unit::Bytes => match value {
                 v if v >= (1u64 << 30) as f64 => format!("{:.2} GiB", v / (1u64 << 30) as f64),
                 v if v >= (1 << 20) as f64 => format!("{:.1} MiB", v / (1 << 20) as f64),
@@ -1105,7 +1105,7 @@ pub fn ladder_svg(results: &Results, machine: &str) -> String {
             "<line x1=\"{gx:.1}\" y1=\"{TOP}\" x2=\"{gx:.1}\" y2=\"{bottom}\" stroke=\"#ddd\"/>\n\
              <text x=\"{gx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#555\">{}</text>\n",
             bottom + 14.0,
-            crate::baseline::human_ns(ns).replace(".0 ", " ").replace(".00 ", " ")
+            crate::units::human_ns(ns).replace(".0 ", " ").replace(".00 ", " ")
         ));
     }
     for (i, (label, id, ns)) in bars.iter().enumerate() {
@@ -1123,7 +1123,7 @@ pub fn ladder_svg(results: &Results, machine: &str) -> String {
             ROW - 6.0,
             x(*ns) + 6.0,
             y + ROW * 0.65,
-            xml_escape(&crate::baseline::human_ns(*ns)),
+            xml_escape(&crate::units::human_ns(*ns)),
         ));
     }
     svg.push_str("</svg>\n");
@@ -1161,6 +1161,7 @@ mod tests {
                     mean_ns: *mean,
                     ci_low_ns: *mean,
                     ci_high_ns: *mean,
+                    median_ns: *mean,
                 },
             );
         }

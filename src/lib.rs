@@ -2,12 +2,13 @@
 //! stay alive across iterations, child processes, context-switch counts, and the environment
 //! every result is tied to. The benchmarks in `benches/` are lists of scenarios over these.
 
-pub mod baseline;
 pub mod c10k;
 pub mod claims;
 pub mod coroutine;
+pub mod durable;
 pub mod environment;
 pub mod footprint;
+pub mod gate;
 pub mod harness;
 pub mod link;
 pub mod offload;
@@ -20,3 +21,4 @@ pub mod runtime;
 pub mod rusage;
 pub mod spawn;
 pub mod tasks;
+pub mod units;

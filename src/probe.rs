@@ -147,8 +147,12 @@ impl LatencySummary {
     }
 }
 
-/// Where the suite writes what Criterion does not: `<target dir>/costs/`.
+/// Where the suite writes what Criterion does not: `<target dir>/costs/`, or `$COSTS_DIR`
+/// (the regression gate's short runs write there, never into the user's results).
 pub fn costs_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("COSTS_DIR") {
+        return PathBuf::from(dir);
+    }
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
@@ -166,7 +170,7 @@ pub fn record_summary(file: &str, id: &str, summary: &LatencySummary) -> std::io
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default();
     all.insert(id.to_string(), summary.clone());
-    crate::baseline::write_atomically(&path, &serde_json::to_vec_pretty(&all)?)
+    crate::durable::write_atomically(&path, &serde_json::to_vec_pretty(&all)?)
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ pub fn keep(report: &C10kReport) -> std::io::Result<PathBuf> {
             .runs
             .sort_by_key(|run| super::Model::ALL.iter().position(|m| *m == run.model));
     }
-    crate::baseline::write_atomically(&path, &serde_json::to_vec_pretty(&all)?)?;
+    crate::durable::write_atomically(&path, &serde_json::to_vec_pretty(&all)?)?;
     Ok(path)
 }
 

@@ -1,0 +1,484 @@
+//! `costs record`, `costs check`, `costs compare` and `costs export`: the regression gate's
+//! commands, as thin glue over `concurrency_costs::gate`.
+
+use clap::Args;
+use concurrency_costs::environment::Environment;
+use concurrency_costs::gate::criterion::{Estimate, read_criterion};
+use concurrency_costs::gate::export::{ExportFormat, export};
+use concurrency_costs::gate::judge::{self, Judgement, MIN_STORED_RUNS, Verdict};
+use concurrency_costs::gate::paired::{self, BenchBinary, Measured, Plan, Settings};
+use concurrency_costs::gate::store::{self, Machine};
+use concurrency_costs::gate::{BadInput, report};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// A percentage given on the command line: a finite number, at least zero.
+pub fn percentage(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        _ => Err(format!(
+            "{text:?} is not a percentage (a finite number ≥ 0)"
+        )),
+    }
+}
+
+/// Criterion's output directory as Criterion itself chooses it.
+pub fn default_criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "target".into())
+        .join("criterion")
+}
+
+#[derive(Args)]
+pub struct BaselineArgs {
+    /// Baseline name: baselines/<NAME>.json ([a-z0-9._-]). Default: this machine's slug.
+    #[arg(long, value_name = "NAME")]
+    baseline: Option<String>,
+    /// Where baselines live.
+    #[arg(long, value_name = "DIR", default_value = "baselines")]
+    baselines_dir: PathBuf,
+    /// Criterion's output directory of one run, fresh for that run (repeat for several
+    /// runs or rounds). Default: $CRITERION_HOME, else <target dir>/criterion.
+    #[arg(long = "criterion-dir", value_name = "DIR")]
+    criterion_dirs: Vec<PathBuf>,
+}
+
+impl BaselineArgs {
+    fn path(&self, machine: &Machine) -> Result<PathBuf, BadInput> {
+        let name = self.baseline.clone().unwrap_or_else(|| machine.slug());
+        store::path(&self.baselines_dir, &name)
+    }
+
+    /// One map of estimates per run or round directory.
+    fn runs(&self) -> Result<Vec<BTreeMap<String, Estimate>>, BadInput> {
+        let dirs = match self.criterion_dirs.is_empty() {
+            true => vec![default_criterion_dir()],
+            false => self.criterion_dirs.clone(),
+        };
+        dirs.iter().map(|d| read_criterion(d)).collect()
+    }
+}
+
+#[derive(Args)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    baseline: BaselineArgs,
+    /// Record a build with uncommitted changes (its runs then belong to no one commit).
+    #[arg(long)]
+    allow_dirty: bool,
+}
+
+#[derive(Args)]
+pub struct Outputs {
+    /// Also write the table as markdown (for a job summary or a PR comment).
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Also write the verdicts as JSON: per benchmark {id, verdict, change_pct, ci_pct,
+    /// gates_on_pct, pairs}, and a summary.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// List benchmarks that one side lacks (renamed, removed, filtered out) as missing
+    /// instead of failing with exit status 2.
+    #[arg(long)]
+    allow_missing: bool,
+    /// Measure the gate instead: make every figure of this run (the head) this many percent
+    /// slower before judging, to see which benchmarks a slowdown of that size would fail.
+    #[arg(long, value_name = "PCT", value_parser = percentage)]
+    simulate_slowdown: Option<f64>,
+}
+
+impl Outputs {
+    fn slowdown(&self) -> f64 {
+        1.0 + self.simulate_slowdown.unwrap_or(0.0) / 100.0
+    }
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    baseline: BaselineArgs,
+    #[command(flatten)]
+    outputs: Outputs,
+    /// The smallest slowdown, in percent, that may count as a regression.
+    #[arg(long, default_value_t = 5.0, value_parser = percentage)]
+    threshold: f64,
+    /// Compare with a baseline recorded on a different machine fingerprint.
+    #[arg(long)]
+    allow_other_machine: bool,
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// The base: a checkout of the crate to build (e.g. a git worktree of the base commit).
+    #[arg(long, value_name = "DIR", required_unless_present_any = ["base_bin", "rejudge"])]
+    base_tree: Option<PathBuf>,
+    /// The head: a checkout of the crate to build.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    head_tree: PathBuf,
+    /// Use the bench executables in DIR as the base instead of building (file name = bench).
+    #[arg(long, value_name = "DIR", conflicts_with = "base_tree")]
+    base_bin: Option<PathBuf>,
+    /// Use the bench executables in DIR as the head instead of building.
+    #[arg(long, value_name = "DIR", conflicts_with = "head_tree")]
+    head_bin: Option<PathBuf>,
+    /// Where the base is built (kept, so the next comparison builds incrementally).
+    #[arg(long, value_name = "DIR", default_value = "target/compare/base-target")]
+    base_target_dir: PathBuf,
+    /// Compare only the benchmarks whose ID matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    filter: Option<String>,
+    /// Wall-clock minutes to spend measuring; the undecided get the time left after the
+    /// first quads.
+    #[arg(long, value_name = "MIN", default_value_t = 12.0, value_parser = percentage)]
+    budget_min: f64,
+    /// The smallest slowdown, in percent, that may count as a regression: the whole 99%
+    /// interval of the paired change must lie above it.
+    #[arg(long, default_value_t = 2.0, value_parser = percentage)]
+    threshold: f64,
+    /// Quads (ABBA, two pairs each) every benchmark gets before any is judged.
+    #[arg(long, default_value_t = 2)]
+    first_quads: usize,
+    /// No benchmark gets more pairs than this.
+    #[arg(long, default_value_t = 24)]
+    max_pairs: usize,
+    /// Each process's warm-up, in milliseconds.
+    #[arg(long, default_value_t = 50)]
+    warm_up_ms: u64,
+    /// Each process's measurement time, in milliseconds.
+    #[arg(long, default_value_t = 200)]
+    measurement_ms: u64,
+    /// Criterion samples per process.
+    #[arg(long, default_value_t = 10)]
+    sample_size: usize,
+    /// Where the measured pairs are kept (to judge again with --rejudge).
+    #[arg(long, value_name = "FILE", default_value = "target/compare/pairs.json")]
+    pairs: PathBuf,
+    /// Judge the pairs kept in FILE instead of measuring (with another --threshold or
+    /// --simulate-slowdown).
+    #[arg(long, value_name = "FILE")]
+    rejudge: Option<PathBuf>,
+    #[command(flatten)]
+    outputs: Outputs,
+}
+
+/// Whether a build's commit stamp says it has uncommitted changes.
+fn is_dirty(commit: &str) -> bool {
+    commit.ends_with("-dirty")
+}
+
+pub fn record(args: &RecordArgs) -> Result<ExitCode, BadInput> {
+    let env = Environment::capture();
+    if is_dirty(&env.commit) && !args.allow_dirty {
+        return Err(BadInput::Dirty(env.commit));
+    }
+    let path = args.baseline.path(&Machine::of(&env))?;
+    let runs = args.baseline.runs()?;
+    std::fs::create_dir_all(args.baselines_dir())
+        .map_err(|e| BadInput::Unwritable(path.clone(), e))?;
+    let _lock = store::lock(&path)?;
+    let mut baseline = match store::load(&path) {
+        Ok(previous) => Some(previous),
+        Err(BadInput::Missing(_)) => None,
+        // Never overwrite a file we could not read: it may hold good data.
+        Err(other) => return Err(other),
+    };
+    for run in &runs {
+        baseline = Some(
+            store::record(baseline, run, &env, &today()).map_err(|e| match e {
+                BadInput::OtherMachine { stored, here, .. } => BadInput::OtherMachine {
+                    path: path.clone(),
+                    stored,
+                    here,
+                },
+                other => other,
+            })?,
+        );
+    }
+    let updated = baseline.expect("at least one run was read");
+    store::save(&path, &updated).map_err(|e| BadInput::Unwritable(path.clone(), e))?;
+    let benchmarks: BTreeSet<&String> = runs.iter().flat_map(|r| r.keys()).collect();
+    println!(
+        "recorded {} of {} into {} ({} of commit {} so far{})",
+        count(runs.len(), "run"),
+        count(benchmarks.len(), "benchmark"),
+        path.display(),
+        count(updated.recorded.len(), "run"),
+        updated.commit,
+        match updated.recorded.len() {
+            n if n < MIN_STORED_RUNS => format!("; `costs check` needs {MIN_STORED_RUNS}"),
+            _ => String::new(),
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+impl RecordArgs {
+    fn baselines_dir(&self) -> &Path {
+        &self.baseline.baselines_dir
+    }
+}
+
+pub fn check(args: &CheckArgs) -> Result<ExitCode, BadInput> {
+    let here = Machine::of(&Environment::capture());
+    let path = args.baseline.path(&here)?;
+    let stored = store::load(&path)?;
+    if stored.machine != here && !args.allow_other_machine {
+        return Err(BadInput::OtherMachine {
+            path,
+            stored: stored.machine.slug(),
+            here: here.slug(),
+        });
+    }
+    if stored.recorded.len() < MIN_STORED_RUNS {
+        return Err(BadInput::TooFewRuns {
+            path,
+            runs: stored.recorded.len(),
+        });
+    }
+    let rounds = args.baseline.runs()?;
+    let threshold = args.threshold / 100.0;
+    let slowdown = args.outputs.slowdown();
+    let mut judgements: Vec<Judgement> = stored
+        .benchmarks
+        .iter()
+        .map(|(id, entry)| {
+            let run: Vec<f64> = rounds
+                .iter()
+                .filter_map(|r| r.get(id).map(|e| e.median_ns))
+                .collect();
+            match run.is_empty() {
+                true => Judgement::without_figures(id, Verdict::Missing, None),
+                false => judge::stored(id, &entry.runs_ns, &run, threshold, slowdown),
+            }
+        })
+        .collect();
+    let new: BTreeSet<&String> = rounds
+        .iter()
+        .flat_map(|r| r.keys())
+        .filter(|id| !stored.benchmarks.contains_key(*id))
+        .collect();
+    judgements.extend(
+        new.into_iter()
+            .map(|id| Judgement::without_figures(id, Verdict::New, None)),
+    );
+    let heading = format!(
+        "Against {} ({} runs of {})",
+        path.display(),
+        stored.recorded.len(),
+        stored.commit
+    );
+    conclude(
+        &judgements,
+        &heading,
+        "stored",
+        &args.outputs,
+        &path.display().to_string(),
+    )
+}
+
+/// Prints and writes the verdicts, and turns them into the exit status.
+fn conclude(
+    judgements: &[Judgement],
+    heading: &str,
+    mode: &str,
+    outputs: &Outputs,
+    what: &str,
+) -> Result<ExitCode, BadInput> {
+    let table = report::markdown(judgements, heading);
+    print!("{table}");
+    for (file, text) in [
+        (&outputs.markdown, table.clone()),
+        (&outputs.json, report::json(judgements, mode)),
+    ] {
+        if let Some(file) = file {
+            concurrency_costs::durable::write_atomically(file, text.as_bytes())
+                .map_err(|e| BadInput::Unwritable(file.clone(), e))?;
+        }
+    }
+    let regressed = judgements
+        .iter()
+        .filter(|j| j.verdict == Verdict::Regressed)
+        .count();
+    let missing: Vec<String> = judgements
+        .iter()
+        .filter(|j| j.verdict == Verdict::Missing)
+        .map(|j| j.id.clone())
+        .collect();
+    if !missing.is_empty() && !outputs.allow_missing {
+        return Err(BadInput::NotRun {
+            what: what.into(),
+            ids: missing,
+            regressed,
+        });
+    }
+    if let Some(failed) = judgements.iter().find(|j| j.verdict == Verdict::Failed) {
+        return Err(BadInput::Cannot(format!(
+            "{} failed to run ({}); fix it, or leave it out with --filter",
+            failed.id,
+            failed.note.as_deref().unwrap_or("no reason given")
+        )));
+    }
+    Ok(if regressed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The bench executables of one side: built from a tree, or found in a directory.
+fn side(
+    tree: Option<&Path>,
+    bin: Option<&Path>,
+    target_dir: Option<&Path>,
+) -> Result<Vec<BenchBinary>, BadInput> {
+    if let Some(dir) = bin {
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| BadInput::Unreadable(dir.to_path_buf(), e))?;
+        return Ok(entries
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .map(|e| BenchBinary {
+                name: e.file_name().to_string_lossy().into_owned(),
+                path: e.path(),
+            })
+            .collect());
+    }
+    let tree = tree.unwrap_or(Path::new("."));
+    eprintln!("building the benches in {}", tree.display());
+    // cargo runs inside the tree: a relative target directory would land there.
+    let target_dir = target_dir.map(|d| std::env::current_dir().unwrap_or_default().join(d));
+    paired::build(tree, target_dir.as_deref()).map_err(BadInput::Cannot)
+}
+
+pub fn compare(args: &CompareArgs) -> Result<ExitCode, BadInput> {
+    let threshold = args.threshold / 100.0;
+    let (measured, mut extra) = match &args.rejudge {
+        Some(file) => {
+            let bytes = std::fs::read(file).map_err(|e| BadInput::Unreadable(file.clone(), e))?;
+            let measured: Measured =
+                serde_json::from_slice(&bytes).map_err(|e| BadInput::Corrupt(file.clone(), e))?;
+            (measured, Vec::new())
+        }
+        None => measure(args, threshold)?,
+    };
+    let mut judgements = paired::judge(&measured, threshold, args.outputs.slowdown());
+    judgements.append(&mut extra);
+    let heading = format!(
+        "Head against base: {} measured in {:.1} min, threshold {}%",
+        count(measured.benchmarks.len(), "benchmark"),
+        measured.seconds / 60.0,
+        args.threshold
+    );
+    conclude(&judgements, &heading, "paired", &args.outputs, "the base")
+}
+
+/// Builds or finds both sides, pairs their benchmarks and measures them; also returns the
+/// verdicts on benchmarks only one side has.
+fn measure(args: &CompareArgs, threshold: f64) -> Result<(Measured, Vec<Judgement>), BadInput> {
+    let filter = match &args.filter {
+        Some(f) => Some(
+            regex::Regex::new(f).map_err(|e| BadInput::Cannot(format!("--filter {f:?}: {e}")))?,
+        ),
+        None => None,
+    };
+    let wanted = |id: &String| filter.as_ref().is_none_or(|f| f.is_match(id));
+    let base = side(
+        args.base_tree.as_deref(),
+        args.base_bin.as_deref(),
+        Some(&args.base_target_dir),
+    )?;
+    let head = side(Some(&args.head_tree), args.head_bin.as_deref(), None)?;
+    let base = paired::catalogue(&base).map_err(BadInput::Cannot)?;
+    let head = paired::catalogue(&head).map_err(BadInput::Cannot)?;
+    let plans: Vec<Plan> = head
+        .iter()
+        .filter(|(id, _)| wanted(id))
+        .filter_map(|(id, head)| {
+            Some(Plan {
+                id: id.clone(),
+                base: base.get(id)?.clone(),
+                head: head.clone(),
+            })
+        })
+        .collect();
+    let one_sided: Vec<Judgement> = head
+        .keys()
+        .filter(|id| wanted(id) && !base.contains_key(*id))
+        .map(|id| Judgement::without_figures(id, Verdict::New, None))
+        .chain(
+            base.keys()
+                .filter(|id| wanted(id) && !head.contains_key(*id))
+                .map(|id| Judgement::without_figures(id, Verdict::Missing, None)),
+        )
+        .collect();
+    if plans.is_empty() {
+        return Err(BadInput::Cannot(
+            "no benchmark is in both builds (and matches --filter)".into(),
+        ));
+    }
+    let settings = Settings {
+        warm_up_ms: args.warm_up_ms,
+        measurement_ms: args.measurement_ms,
+        sample_size: args.sample_size.max(10),
+        first_quads: args.first_quads.max(1),
+        max_pairs: args.max_pairs.max(2),
+        budget: Duration::from_secs_f64(args.budget_min * 60.0),
+        process_limit: Duration::from_secs(120),
+        threshold,
+    };
+    let scratch = args
+        .pairs
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("scratch");
+    std::fs::create_dir_all(&scratch).map_err(|e| BadInput::Unwritable(scratch.clone(), e))?;
+    eprintln!(
+        "comparing {} benchmarks within {} min",
+        plans.len(),
+        args.budget_min
+    );
+    let measured = paired::run(&plans, &settings, &scratch, &mut |line| eprintln!("{line}"));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let json = serde_json::to_vec_pretty(&measured).expect("serialisable");
+    concurrency_costs::durable::write_atomically(&args.pairs, &json)
+        .map_err(|e| BadInput::Unwritable(args.pairs.clone(), e))?;
+    Ok((measured, one_sided))
+}
+
+pub fn export_results(
+    format: ExportFormat,
+    criterion_dir: &Path,
+    output: Option<&Path>,
+) -> Result<ExitCode, BadInput> {
+    let text = export(&read_criterion(criterion_dir)?, format);
+    match output {
+        None => println!("{text}"),
+        Some(file) => concurrency_costs::durable::write_atomically(file, (text + "\n").as_bytes())
+            .map_err(|e| BadInput::Unwritable(file.into(), e))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `n` followed by `noun`, plural unless `n` is 1.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+fn today() -> String {
+    std::process::Command::new("date")
+        .arg("+%Y-%m-%d")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}

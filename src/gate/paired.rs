@@ -1,0 +1,296 @@
+//! Paired, interleaved measurement of two builds of the suite (pull-request mode).
+//!
+//! A shared host has slow and fast spells that last minutes, and some benchmarks settle into
+//! one of two speeds per process; whole-suite runs of the base and then of the head compare
+//! two spells, not two commits. Here every benchmark is measured in short processes of its
+//! own, base and head in quads, ABBA then BAAB, seconds apart, so a spell or a drift lands on
+//! both sides of every pair and cancels in the pair's ratio. Every benchmark gets a few quads;
+//! the rest of the wall-clock budget goes to the benchmarks whose interval still straddles the
+//! threshold, round by round, so the effort lands where the verdict is still open.
+
+use super::criterion;
+use super::judge::{self, Judgement, Pair, Verdict};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One bench executable of a build.
+#[derive(Clone, Debug)]
+pub struct BenchBinary {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// How each side's process measures, and how much there is to spend.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Settings {
+    pub warm_up_ms: u64,
+    pub measurement_ms: u64,
+    pub sample_size: usize,
+    /// Quads every benchmark gets before any is judged (two pairs each).
+    pub first_quads: usize,
+    /// No benchmark gets more pairs than this.
+    pub max_pairs: usize,
+    pub budget: Duration,
+    /// How long one process may take before it is killed and its benchmark counted failed.
+    pub process_limit: Duration,
+    pub threshold: f64,
+}
+
+/// Which build runs first in a quad.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Base,
+    Head,
+}
+
+/// One benchmark to compare: its ID and the executable of each build that holds it.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub id: String,
+    pub base: PathBuf,
+    pub head: PathBuf,
+}
+
+/// What was measured of one benchmark.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Record {
+    pub pairs: Vec<Pair>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+}
+
+/// Everything measured in one comparison, kept so that it can be judged again
+/// (`costs compare --rejudge`) with another threshold or a simulated slowdown.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Measured {
+    pub settings: Settings,
+    pub seconds: f64,
+    pub benchmarks: BTreeMap<String, Record>,
+}
+
+/// The benchmark IDs an executable holds (`--bench --list`).
+pub fn list(binary: &Path) -> Result<Vec<String>, String> {
+    let out = Command::new(binary)
+        .args(["--bench", "--list"])
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} --list failed ({})",
+            binary.display(),
+            out.status
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_suffix(": benchmark"))
+        .map(str::to_string)
+        .collect())
+}
+
+/// Builds the bench executables of the crate at `tree` (`cargo bench --no-run`), into
+/// `target_dir` if given, and returns them by bench name.
+pub fn build(tree: &Path, target_dir: Option<&Path>) -> Result<Vec<BenchBinary>, String> {
+    #[derive(Deserialize)]
+    struct Message {
+        reason: String,
+        #[serde(default)]
+        target: Option<Target>,
+        #[serde(default)]
+        executable: Option<PathBuf>,
+    }
+    #[derive(Deserialize)]
+    struct Target {
+        name: String,
+        kind: Vec<String>,
+    }
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cargo
+        .current_dir(tree)
+        .args(["bench", "--no-run", "--locked", "--message-format=json"])
+        .stderr(Stdio::inherit());
+    if let Some(dir) = target_dir {
+        cargo.env("CARGO_TARGET_DIR", dir);
+    }
+    let out = cargo
+        .output()
+        .map_err(|e| format!("cannot run cargo in {}: {e}", tree.display()))?;
+    if !out.status.success() {
+        return Err(format!("building the benches in {} failed", tree.display()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Message>(line).ok())
+        .filter(|m| m.reason == "compiler-artifact")
+        .filter_map(|m| {
+            let target = m.target?;
+            target
+                .kind
+                .iter()
+                .any(|k| k == "bench")
+                .then_some(BenchBinary {
+                    name: target.name,
+                    path: m.executable?,
+                })
+        })
+        .collect())
+}
+
+/// Every benchmark ID of a build, with the executable that holds it.
+pub fn catalogue(binaries: &[BenchBinary]) -> Result<BTreeMap<String, PathBuf>, String> {
+    let mut ids = BTreeMap::new();
+    for binary in binaries {
+        for id in list(&binary.path)? {
+            ids.insert(id, binary.path.clone());
+        }
+    }
+    Ok(ids)
+}
+
+/// Measures `id` once in a fresh process with a Criterion directory of its own under
+/// `scratch`, and returns the median of its samples, ns per iteration.
+fn measure(binary: &Path, id: &str, settings: &Settings, scratch: &Path) -> Result<f64, String> {
+    let home = scratch.join("run");
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
+    let log = scratch.join("stderr.log");
+    let stderr = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let seconds = |ms: u64| format!("{}", ms as f64 / 1000.0);
+    let mut command = Command::new(binary);
+    command
+        .args(["--bench", "--exact", id, "--noplot", "--nresamples", "1000"])
+        .args(["--warm-up-time", &seconds(settings.warm_up_ms)])
+        .args(["--measurement-time", &seconds(settings.measurement_ms)])
+        .args(["--sample-size", &settings.sample_size.to_string()])
+        .env("CRITERION_HOME", &home)
+        // The benches' own latency files are the user's results: keep these runs out of them.
+        .env("COSTS_DIR", scratch.join("costs"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr);
+    let status = crate::process::run_bounded(&mut command, settings.process_limit)
+        .map_err(|e| format!("{id}: {e}"))?;
+    if !status.success() {
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        let last = said
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        return Err(format!("{id} exited with {status}: {last}"));
+    }
+    criterion::read_one(&home, id)
+        .map(|e| e.median_ns)
+        .filter(|ns| ns.is_finite() && *ns > 0.0)
+        .ok_or_else(|| format!("{id}: the run wrote no estimate (skipped?)"))
+}
+
+/// Measures one quad of `plan` (ABBA or BAAB) and appends its two pairs.
+fn quad(plan: &Plan, first: Side, settings: &Settings, scratch: &Path, record: &mut Record) {
+    let order = match first {
+        Side::Base => [Side::Base, Side::Head, Side::Head, Side::Base],
+        Side::Head => [Side::Head, Side::Base, Side::Base, Side::Head],
+    };
+    let mut figures = Vec::with_capacity(4);
+    for side in order {
+        let binary = if side == Side::Base {
+            &plan.base
+        } else {
+            &plan.head
+        };
+        match measure(binary, &plan.id, settings, scratch) {
+            Ok(ns) => figures.push((side, ns)),
+            Err(why) => {
+                record.failure = Some(why);
+                return;
+            }
+        }
+    }
+    // The first two pair up, and the last two (A B | B A): a linear drift across the quad
+    // moves the two pairs' ratios by equal and opposite amounts.
+    for (x, y) in [(figures[0], figures[1]), (figures[2], figures[3])] {
+        let (base_ns, head_ns) = if x.0 == Side::Base {
+            (x.1, y.1)
+        } else {
+            (y.1, x.1)
+        };
+        record.pairs.push(Pair { base_ns, head_ns });
+    }
+}
+
+/// Compares every plan within the budget: first quads for all, then more for the undecided.
+/// `progress` hears one line per round.
+pub fn run(
+    plans: &[Plan],
+    settings: &Settings,
+    scratch: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Measured {
+    let start = Instant::now();
+    let mut records: BTreeMap<String, Record> = plans
+        .iter()
+        .map(|p| (p.id.clone(), Record::default()))
+        .collect();
+    let over_budget = || start.elapsed() >= settings.budget;
+    let mut round = 0;
+    loop {
+        let due: Vec<&Plan> = plans
+            .iter()
+            .filter(|p| {
+                let record = &records[&p.id];
+                record.failure.is_none()
+                    && record.pairs.len() < settings.max_pairs
+                    && (round < settings.first_quads
+                        || judge::paired(&p.id, &record.pairs, settings.threshold, 1.0).undecided())
+            })
+            .collect();
+        if due.is_empty() || over_budget() {
+            break;
+        }
+        progress(&format!(
+            "round {}: {} benchmarks to measure, {:.1} of {:.1} min spent",
+            round + 1,
+            due.len(),
+            start.elapsed().as_secs_f64() / 60.0,
+            settings.budget.as_secs_f64() / 60.0
+        ));
+        let first = if round % 2 == 0 {
+            Side::Base
+        } else {
+            Side::Head
+        };
+        for plan in due {
+            if over_budget() {
+                break;
+            }
+            let record = records.get_mut(&plan.id).expect("every plan has a record");
+            quad(plan, first, settings, scratch, record);
+        }
+        round += 1;
+    }
+    Measured {
+        settings: settings.clone(),
+        seconds: start.elapsed().as_secs_f64(),
+        benchmarks: records,
+    }
+}
+
+/// Judges what was measured; `slowdown` multiplies every head figure (1.0: as measured).
+pub fn judge(measured: &Measured, threshold: f64, slowdown: f64) -> Vec<Judgement> {
+    measured
+        .benchmarks
+        .iter()
+        .map(|(id, record)| match &record.failure {
+            Some(why) => {
+                let mut j = Judgement::without_figures(id, Verdict::Failed, Some(why.clone()));
+                j.measurements = record.pairs.len();
+                j
+            }
+            None => judge::paired(id, &record.pairs, threshold, slowdown),
+        })
+        .collect()
+}
