@@ -17,8 +17,16 @@ use concurrency_costs::gate::export::ExportFormat;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+const EXAMPLES: &str = "Examples:
+  costs compare --base-tree target/compare/base-worktree   (or: scripts/compare-commits.sh BASE)
+  costs record --criterion-dir target/criterion            (or: scripts/update-baseline.sh)
+  costs check --criterion-dir round-1 --criterion-dir round-2 --json verdicts.json
+  costs claims --markdown claims.md --svg ladder.svg
+  costs footprint --units 1000 --unit tokio_multi_thread_2w
+  costs c10k --connections 1000 --model tokio_current_thread";
+
 #[derive(Parser)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about = None, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Commands,
@@ -26,26 +34,33 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Commands {
-    /// Record runs into this machine's baseline: each --criterion-dir (default: Criterion's
-    /// output directory) is one run. A baseline holds runs of one commit; a run of another
-    /// commit starts a new set. `costs check` needs 5 runs of the set's commit.
+    /// Record runs of the suite into this machine's stored baseline.
+    ///
+    /// Each --criterion-dir (default: Criterion's output directory) is one run.
+    /// A baseline holds runs of one commit; a run of another commit starts a new set. `costs
+    /// check` needs 5 runs of the set's commit.
     Record(gate::RecordArgs),
-    /// Judge this run against the stored baseline (nightly, stored-baseline mode). Each
-    /// --criterion-dir is one round of this run, fresh for it (scripts/check.sh makes them).
-    /// Per benchmark: improved, unchanged, regressed, bimodal, new or missing. A regression is
-    /// a change of the median over the rounds from the median of the recorded runs beyond
-    /// --threshold and beyond 5 robust sigmas of the noise of both.
-    /// Exit 0: no regression; 1: regression; 2: bad input, including a benchmark of the
-    /// baseline that this run lacks (see --allow-missing).
+    /// Judge a run against this machine's stored baseline (nightly mode).
+    ///
+    /// Each --criterion-dir is one round of this run, fresh for it (scripts/check.sh makes
+    /// them). Per benchmark: improved, unchanged, regressed, bimodal, new or missing. A
+    /// regression is a change of the median over the rounds from the median of the recorded
+    /// runs beyond --threshold and beyond 5 robust sigmas of the noise of both. Exit 0: no
+    /// regression; 1: regression; 2: bad input, including a benchmark of the baseline that this
+    /// run lacks (see --allow-missing).
     Check(gate::CheckArgs),
-    /// Compare two builds of the suite on this machine (pull-request mode): every benchmark in
-    /// short fresh processes, base and head in interleaved ABBA quads, judged on the paired
-    /// ratios; the budget left after the first quads goes to the benchmarks still undecided.
-    /// A regression is a change whose whole 99% interval lies above --threshold.
-    /// Exit 0: no regression; 1: regression; 2: bad input. scripts/compare-commits.sh wraps it.
+    /// Compare a base and a head build of the suite, paired and interleaved (pull requests).
+    ///
+    /// Every benchmark runs in short fresh processes, base and head in ABBA quads seconds
+    /// apart, judged on the paired ratios; the budget left after the first quads goes to the
+    /// benchmarks still undecided.
+    /// A regression is a change whose whole 95% interval lies above --threshold. Exit 0: no
+    /// regression; 1: regression; 2: bad input. scripts/compare-commits.sh wraps it.
     Compare(gate::CompareArgs),
-    /// Write Criterion's latest results for other tools: Bencher Metric Format JSON,
-    /// github-action-benchmark's customSmallerIsBetter JSON, or a markdown table.
+    /// Write Criterion's latest results for other tools.
+    ///
+    /// Bencher Metric Format JSON, github-action-benchmark's customSmallerIsBetter JSON, or a
+    /// markdown table.
     Export {
         #[arg(long, value_enum)]
         format: Format,
@@ -56,11 +71,13 @@ enum Commands {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Whole-server runs (claims C06, C30–C33): for each concurrency model, a server in its
-    /// own process and a load generator in another hold C loopback connections at once, each
-    /// sending requests that wait --io-ms (or hash, with --cpu-work). Reports per model:
-    /// connections held, requests done, errors, p50/p99/max latency from due time to reply,
-    /// throughput, and the server's peak RSS, peak threads and CPU seconds.
+    /// Whole servers holding thousands of connections, per concurrency model (C06, C30–C33).
+    ///
+    /// For each model, a server in its own process and a load generator in another hold C
+    /// loopback connections at once, each sending requests that wait --io-ms (or hash, with
+    /// --cpu-work).
+    /// Reports per model: connections held, requests done, errors, p50/p99/max latency from due
+    /// time to reply, throughput, and the server's peak RSS, peak threads and CPU seconds.
     C10k(c10k::C10kArgs),
     /// Internal: the server of one c10k run.
     #[command(hide = true)]
@@ -78,10 +95,12 @@ enum Commands {
         #[arg(long)]
         workload: String,
     },
-    /// The claims report: every figure the documents cite (C01…), the figures measured here
-    /// that test it (Criterion's latest results, target/costs/*.json from the benches,
-    /// `costs footprint` and `costs c10k`), and a verdict: within the claimed range, cheaper
-    /// or dearer by ×N, or not measured yet with the command that measures it.
+    /// The documents' figures beside the ones measured here, with a verdict each.
+    ///
+    /// Every figure the documents cite (C01…), the figures measured here that test it
+    /// (Criterion's latest results, target/costs/*.json from the benches, `costs footprint` and
+    /// `costs c10k`), and a verdict: within the claimed range, cheaper or dearer by ×N, or not
+    /// measured yet with the command that measures it.
     Claims {
         /// Criterion's output directory (default: $CRITERION_HOME, else <target>/criterion).
         #[arg(long, value_name = "DIR")]
@@ -99,9 +118,11 @@ enum Commands {
         #[arg(long)]
         json: bool,
     },
-    /// Memory per concurrency unit (claims C04, C12, C13): for each kind of unit, start N idle
-    /// units in a fresh process, each parked on a channel, and report resident and virtual
-    /// bytes per unit while all are alive, plus page tables and kernel stack per unit.
+    /// Memory per concurrency unit: threads, tasks, coroutines (C04, C12, C13).
+    ///
+    /// For each kind of unit, start N idle units in a fresh process, each parked on a channel,
+    /// and report resident and virtual bytes per unit while all are alive, plus page tables and
+    /// kernel stack per unit.
     Footprint {
         /// Units to start per kind.
         #[arg(long, default_value_t = 10_000)]

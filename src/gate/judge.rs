@@ -1,8 +1,10 @@
 //! The verdict on one benchmark, in either mode.
 //!
 //! **Paired** (pull requests): base and head measured close together in time, many times;
-//! each pair gives a log-ratio head/base, and the verdict rests on their median and its 99%
-//! interval. A regression is declared only when the whole interval lies above the threshold.
+//! each pair gives a log-ratio head/base, and the verdict rests on their median and its 95%
+//! interval. A regression is declared only when the whole interval lies above the threshold,
+//! and never on fewer than 8 pairs: the spread of four or six pairs, outliers and all, is not
+//! known well enough (four pairs, three alike and one 20% off, once made an A/A run fail).
 //!
 //! **Stored** (nightly): this run's rounds against the recorded runs of one commit. The noise
 //! is the pooled robust sigma of both (deviations of each from its own median), so it does not
@@ -24,6 +26,9 @@ const MIN_PAIRED_SIGMA: f64 = 0.002;
 const MIN_STORED_SIGMA: f64 = 0.005;
 /// Same-mode pairs a bimodal benchmark needs before it is judged on them.
 const MIN_SAME_MODE_PAIRS: usize = 4;
+/// Pairs a benchmark needs before it can be called regressed or improved; with fewer, a
+/// decisive-looking interval leaves it undecided, and it gets more pairs.
+pub const MIN_DECISIVE_PAIRS: usize = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -64,7 +69,7 @@ pub struct Judgement {
     pub verdict: Verdict,
     /// The estimated change, head over base (or run over baseline), minus one.
     pub change: Option<f64>,
-    /// Its interval (paired: 99% confidence; stored: ± the gate's sigmas).
+    /// Its interval (paired: 95% confidence; stored: ± the gate's sigmas).
     pub interval: Option<(f64, f64)>,
     /// The smallest change this benchmark would be failed on at this run's noise.
     pub gates_on: Option<f64>,
@@ -136,9 +141,15 @@ pub fn paired(id: &str, pairs: &[Pair], threshold: f64, slowdown: f64) -> Judgem
         return judgement;
     };
     let gate = (1.0 + threshold).ln();
+    let verdict = match verdict_of(&interval, gate) {
+        Verdict::Regressed | Verdict::Improved if ratios.len() < MIN_DECISIVE_PAIRS => {
+            Verdict::Inconclusive
+        }
+        verdict => verdict,
+    };
     Judgement {
         id: id.into(),
-        verdict: verdict_of(&interval, gate),
+        verdict,
         change: Some(interval.centre.exp_m1()),
         interval: Some((interval.low.exp_m1(), interval.high.exp_m1())),
         gates_on: Some((gate + interval.half_width()).exp_m1()),
@@ -278,6 +289,20 @@ mod tests {
         assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
         assert!(j.undecided());
         assert!(j.gates_on.unwrap() > 0.05);
+    }
+
+    #[test]
+    fn too_few_pairs_never_make_a_verdict_however_tight() {
+        // Three pairs alike and one far off: the robust spread ignores the odd one out.
+        let pairs: Vec<Pair> = [1.056, 1.070, 0.86, 1.069]
+            .iter()
+            .map(|r| Pair {
+                base_ns: 60_000.0,
+                head_ns: 60_000.0 * r,
+            })
+            .collect();
+        let j = paired("a", &pairs, 0.02, 1.0);
+        assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
     }
 
     #[test]

@@ -151,9 +151,28 @@ pub fn catalogue(binaries: &[BenchBinary]) -> Result<BTreeMap<String, PathBuf>, 
     Ok(ids)
 }
 
-/// Measures `id` once in a fresh process with a Criterion directory of its own under
-/// `scratch`, and returns the median of its samples, ns per iteration.
-fn measure(binary: &Path, id: &str, settings: &Settings, scratch: &Path) -> Result<f64, String> {
+/// Benchmarks of one binary measured in one process: enough to spread the cost of starting
+/// a process, few enough that base and head of a benchmark stay seconds apart.
+const BATCH: usize = 8;
+/// A benchmark whose noise would leave it unable to fail on less than this, even with
+/// `max_pairs` pairs, gets no pairs beyond the first quads: the budget goes where it can
+/// still buy a verdict.
+const HOPELESS_GATE: f64 = 0.15;
+
+/// Criterion's filter matching exactly `ids`.
+fn exact_filter(ids: &[&str]) -> String {
+    let alternatives: Vec<String> = ids.iter().map(|id| regex::escape(id)).collect();
+    format!("^({})$", alternatives.join("|"))
+}
+
+/// Measures `ids` (all of one binary) once in a fresh process with a Criterion directory of
+/// its own under `scratch`, and returns the median of each one's samples, ns per iteration.
+fn measure(
+    binary: &Path,
+    ids: &[&str],
+    settings: &Settings,
+    scratch: &Path,
+) -> Result<BTreeMap<String, f64>, String> {
     let home = scratch.join("run");
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
@@ -162,18 +181,20 @@ fn measure(binary: &Path, id: &str, settings: &Settings, scratch: &Path) -> Resu
     let seconds = |ms: u64| format!("{}", ms as f64 / 1000.0);
     let mut command = Command::new(binary);
     command
-        .args(["--bench", "--exact", id, "--noplot", "--nresamples", "1000"])
+        .args(["--bench", "--noplot", "--nresamples", "1000"])
         .args(["--warm-up-time", &seconds(settings.warm_up_ms)])
         .args(["--measurement-time", &seconds(settings.measurement_ms)])
         .args(["--sample-size", &settings.sample_size.to_string()])
+        .arg(exact_filter(ids))
         .env("CRITERION_HOME", &home)
         // The benches' own latency files are the user's results: keep these runs out of them.
         .env("COSTS_DIR", scratch.join("costs"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr);
-    let status = crate::process::run_bounded(&mut command, settings.process_limit)
-        .map_err(|e| format!("{id}: {e}"))?;
+    let limit = settings.process_limit * ids.len() as u32;
+    let status = crate::process::run_bounded(&mut command, limit)
+        .map_err(|e| format!("{}: {e}", binary.display()))?;
     if !status.success() {
         let said = std::fs::read_to_string(&log).unwrap_or_default();
         let last = said
@@ -181,45 +202,96 @@ fn measure(binary: &Path, id: &str, settings: &Settings, scratch: &Path) -> Resu
             .rev()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("");
-        return Err(format!("{id} exited with {status}: {last}"));
+        return Err(format!("{} exited with {status}: {last}", binary.display()));
     }
-    criterion::read_one(&home, id)
-        .map(|e| e.median_ns)
-        .filter(|ns| ns.is_finite() && *ns > 0.0)
-        .ok_or_else(|| format!("{id}: the run wrote no estimate (skipped?)"))
+    let found = criterion::read_criterion(&home).unwrap_or_default();
+    Ok(found
+        .into_iter()
+        .map(|(id, e)| (id, e.median_ns))
+        .filter(|(_, ns)| ns.is_finite() && *ns > 0.0)
+        .collect())
 }
 
-/// Measures one quad of `plan` (ABBA or BAAB) and appends its two pairs.
-fn quad(plan: &Plan, first: Side, settings: &Settings, scratch: &Path, record: &mut Record) {
+/// Measures one quad of a batch of plans sharing both binaries (ABBA or BAAB) and appends
+/// two pairs to each one's record.
+fn quad(
+    batch: &[&Plan],
+    first: Side,
+    settings: &Settings,
+    scratch: &Path,
+    records: &mut BTreeMap<String, Record>,
+) {
     let order = match first {
         Side::Base => [Side::Base, Side::Head, Side::Head, Side::Base],
         Side::Head => [Side::Head, Side::Base, Side::Base, Side::Head],
     };
+    let ids: Vec<&str> = batch.iter().map(|p| p.id.as_str()).collect();
     let mut figures = Vec::with_capacity(4);
     for side in order {
         let binary = if side == Side::Base {
-            &plan.base
+            &batch[0].base
         } else {
-            &plan.head
+            &batch[0].head
         };
-        match measure(binary, &plan.id, settings, scratch) {
-            Ok(ns) => figures.push((side, ns)),
+        match measure(binary, &ids, settings, scratch) {
+            Ok(found) => figures.push((side, found)),
             Err(why) => {
-                record.failure = Some(why);
+                for id in &ids {
+                    records.get_mut(*id).expect("planned").failure = Some(why.clone());
+                }
                 return;
             }
         }
     }
-    // The first two pair up, and the last two (A B | B A): a linear drift across the quad
-    // moves the two pairs' ratios by equal and opposite amounts.
-    for (x, y) in [(figures[0], figures[1]), (figures[2], figures[3])] {
-        let (base_ns, head_ns) = if x.0 == Side::Base {
-            (x.1, y.1)
-        } else {
-            (y.1, x.1)
-        };
-        record.pairs.push(Pair { base_ns, head_ns });
+    for id in ids {
+        let record = records.get_mut(id).expect("planned");
+        // The first two pair up, and the last two (A B | B A): a linear drift across the
+        // quad moves the two pairs' ratios by equal and opposite amounts.
+        for (x, y) in [(&figures[0], &figures[1]), (&figures[2], &figures[3])] {
+            let (Some(&a), Some(&b)) = (x.1.get(id), y.1.get(id)) else {
+                record.failure = Some(format!("{id}: a run wrote no estimate for it"));
+                break;
+            };
+            let (base_ns, head_ns) = if x.0 == Side::Base { (a, b) } else { (b, a) };
+            record.pairs.push(Pair { base_ns, head_ns });
+        }
     }
+}
+
+/// Whether more pairs could still settle `record`'s verdict at a useful gate.
+fn worth_more_pairs(id: &str, record: &Record, settings: &Settings) -> bool {
+    if record.failure.is_some() || record.pairs.len() >= settings.max_pairs {
+        return false;
+    }
+    if !judge::paired(id, &record.pairs, settings.threshold, 1.0).undecided() {
+        return false;
+    }
+    let ratios: Vec<f64> = record
+        .pairs
+        .iter()
+        .map(|p| (p.head_ns / p.base_ns).ln())
+        .collect();
+    let sigma = super::stats::robust_sigma(&ratios).unwrap_or(0.0);
+    let n = settings.max_pairs as f64;
+    let best_half_width =
+        super::stats::t_95(settings.max_pairs - 1) * super::stats::MEDIAN_EFFICIENCY * sigma
+            / n.sqrt();
+    ((1.0 + settings.threshold).ln() + best_half_width).exp_m1() < HOPELESS_GATE
+}
+
+/// The plans, in batches of up to [`BATCH`] that share both binaries.
+fn batches<'a>(plans: &[&'a Plan]) -> Vec<Vec<&'a Plan>> {
+    let mut by_binary: BTreeMap<(&Path, &Path), Vec<&Plan>> = BTreeMap::new();
+    for plan in plans {
+        by_binary
+            .entry((plan.base.as_path(), plan.head.as_path()))
+            .or_default()
+            .push(plan);
+    }
+    by_binary
+        .into_values()
+        .flat_map(|group| group.chunks(BATCH).map(<[_]>::to_vec).collect::<Vec<_>>())
+        .collect()
 }
 
 /// Compares every plan within the budget: first quads for all, then more for the undecided.
@@ -242,10 +314,11 @@ pub fn run(
             .iter()
             .filter(|p| {
                 let record = &records[&p.id];
-                record.failure.is_none()
-                    && record.pairs.len() < settings.max_pairs
-                    && (round < settings.first_quads
-                        || judge::paired(&p.id, &record.pairs, settings.threshold, 1.0).undecided())
+                if round < settings.first_quads {
+                    record.failure.is_none()
+                } else {
+                    worth_more_pairs(&p.id, record, settings)
+                }
             })
             .collect();
         if due.is_empty() || over_budget() {
@@ -263,12 +336,11 @@ pub fn run(
         } else {
             Side::Head
         };
-        for plan in due {
+        for batch in batches(&due) {
             if over_budget() {
                 break;
             }
-            let record = records.get_mut(&plan.id).expect("every plan has a record");
-            quad(plan, first, settings, scratch, record);
+            quad(&batch, first, settings, scratch, &mut records);
         }
         round += 1;
     }

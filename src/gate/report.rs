@@ -96,7 +96,7 @@ pub fn markdown(judgements: &[Judgement], heading: &str) -> String {
 
 fn table(rows: &[&Judgement]) -> String {
     let mut out = String::from(
-        "| benchmark | verdict | change | 99% interval | gates on | n | note |\n|---|---|---|---|---|---|---|\n",
+        "| benchmark | verdict | change | 95% interval | gates on | n | note |\n|---|---|---|---|---|---|---|\n",
     );
     for j in rows {
         let change = j.change.map_or("—".into(), signed_pct);

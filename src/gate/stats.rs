@@ -59,19 +59,18 @@ pub fn pooled_robust_sigma(groups: &[&[f64]]) -> Option<f64> {
     Some(MAD_TO_SIGMA * median(&deviations)?)
 }
 
-/// Two-sided 99% quantile of Student's t with `df` degrees of freedom (`df` ≥ 1). The gate
-/// looks at its intervals more than once (adaptive pairs), so it asks for 99%, not 95%.
-pub fn t_99(df: usize) -> f64 {
+/// Two-sided 95% quantile of Student's t with `df` degrees of freedom (`df` ≥ 1).
+pub fn t_95(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
-        63.657, 9.925, 5.841, 4.604, 4.032, 3.707, 3.499, 3.355, 3.250, 3.169, 3.106, 3.055, 3.012,
-        2.977, 2.947, 2.921, 2.898, 2.878, 2.861, 2.845, 2.831, 2.819, 2.807, 2.797, 2.787, 2.779,
-        2.771, 2.763, 2.756, 2.750,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
     ];
     match df {
         0 => f64::INFINITY,
         d if d <= TABLE.len() => TABLE[d - 1],
-        d if d <= 60 => 2.660,
-        _ => 2.576,
+        d if d <= 60 => 2.000,
+        _ => 1.960,
     }
 }
 
@@ -110,7 +109,7 @@ impl Interval {
     }
 }
 
-/// The median of paired log-ratios with its 99% interval: median ± t × 1.2533 × σ / √n,
+/// The median of paired log-ratios with its 95% interval: median ± t × 1.2533 × σ / √n,
 /// σ the robust sigma of the ratios, floored at `min_sigma` (identical ratios do not make a
 /// benchmark noiseless). `None` with fewer than two ratios.
 pub fn paired_interval(log_ratios: &[f64], min_sigma: f64) -> Option<Interval> {
@@ -120,7 +119,7 @@ pub fn paired_interval(log_ratios: &[f64], min_sigma: f64) -> Option<Interval> {
     }
     let centre = median(log_ratios)?;
     let sigma = robust_sigma(log_ratios)?.max(min_sigma);
-    let half = t_99(n - 1) * MEDIAN_EFFICIENCY * sigma / (n as f64).sqrt();
+    let half = t_95(n - 1) * MEDIAN_EFFICIENCY * sigma / (n as f64).sqrt();
     Some(Interval {
         centre,
         low: centre - half,
@@ -175,7 +174,7 @@ mod tests {
         let ratios = [0.01, -0.01, 0.02, 0.0, -0.02, 0.01, 0.0, -0.01];
         let four = paired_interval(&ratios[..4], 0.0).unwrap();
         let eight = paired_interval(&ratios, 0.0).unwrap();
-        assert!(eight.half_width() < four.half_width() / 2.0);
+        assert!(eight.half_width() < four.half_width() * 0.75);
         assert!(paired_interval(&ratios[..1], 0.0).is_none());
         let identical = paired_interval(&[0.05; 6], 0.002).unwrap();
         assert!(identical.half_width() > 0.0, "the floor keeps it open");

@@ -135,10 +135,10 @@ pub struct CompareArgs {
     filter: Option<String>,
     /// Wall-clock minutes to spend measuring; the undecided get the time left after the
     /// first quads.
-    #[arg(long, value_name = "MIN", default_value_t = 12.0, value_parser = percentage)]
+    #[arg(long, value_name = "MIN", default_value_t = 14.0, value_parser = percentage)]
     budget_min: f64,
-    /// The smallest slowdown, in percent, that may count as a regression: the whole 99%
-    /// interval of the paired change must lie above it.
+    /// The smallest slowdown, in percent, that may count as a regression: the whole 95%
+    /// interval of the paired change (8 pairs or more) must lie above it.
     #[arg(long, default_value_t = 2.0, value_parser = percentage)]
     threshold: f64,
     /// Quads (ABBA, two pairs each) every benchmark gets before any is judged.
@@ -147,11 +147,11 @@ pub struct CompareArgs {
     /// No benchmark gets more pairs than this.
     #[arg(long, default_value_t = 24)]
     max_pairs: usize,
-    /// Each process's warm-up, in milliseconds.
+    /// Each benchmark's warm-up per process, in milliseconds.
     #[arg(long, default_value_t = 50)]
     warm_up_ms: u64,
-    /// Each process's measurement time, in milliseconds.
-    #[arg(long, default_value_t = 200)]
+    /// Each benchmark's measurement time per process, in milliseconds.
+    #[arg(long, default_value_t = 150)]
     measurement_ms: u64,
     /// Criterion samples per process.
     #[arg(long, default_value_t = 10)]
