@@ -105,6 +105,22 @@ impl Profiler for FlamegraphProfiler {
     }
 }
 
+/// Whether a bench binary was started to measure: Criterion measures under `--bench`
+/// (`cargo bench`) unless also told `--test`, `--list` or `--profile-time`; `cargo test`
+/// starts it without `--bench`, in test mode.
+pub fn measuring(mut args: impl Iterator<Item = String>) -> bool {
+    let mut bench = false;
+    for arg in args.by_ref() {
+        match arg.as_str() {
+            "--bench" => bench = true,
+            "--test" | "--list" | "--profile-time" => return false,
+            a if a.starts_with("--profile-time=") => return false,
+            _ => {}
+        }
+    }
+    bench
+}
+
 fn micros(ns: u64) -> String {
     format!("{:.1} µs", ns as f64 / 1000.0)
 }
@@ -309,6 +325,11 @@ impl<'a> Group<'a> {
                 ),
             }
         );
+        if !measuring(std::env::args()) {
+            // `cargo test` runs each bench once in Criterion's test mode: a handful of probes
+            // that must never replace a measured run's figures in the user's results.
+            return;
+        }
         if let Err(e) = record_summary(file, &id, &summary) {
             eprintln!("{id}: cannot record the percentiles: {e}");
         }
@@ -316,5 +337,31 @@ impl<'a> Group<'a> {
 
     pub fn finish(self) {
         self.inner.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_measuring_run_counts_as_measuring() {
+        let args = |a: &[&str]| {
+            a.iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
+        assert!(measuring(args(&["bench", "--bench"])));
+        assert!(measuring(args(&["bench", "--bench", "--quick", "epoll"])));
+        assert!(!measuring(args(&["bench"])), "cargo test --benches");
+        assert!(!measuring(args(&["bench", "--bench", "--test"])));
+        assert!(!measuring(args(&["bench", "--bench", "--list"])));
+        assert!(!measuring(args(&[
+            "bench",
+            "--bench",
+            "--profile-time",
+            "5"
+        ])));
     }
 }

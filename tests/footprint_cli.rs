@@ -3,9 +3,16 @@
 
 use std::process::Command;
 
+/// Where these runs keep their rows: never the user's `target/costs`, which `costs claims`
+/// reads as measured results.
+fn scratch_results() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("costs-footprint-test-{}", std::process::id()))
+}
+
 fn costs(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_costs"))
         .args(args)
+        .env("COSTS_DIR", scratch_results())
         .output()
         .expect("cannot run costs")
 }
@@ -23,6 +30,11 @@ fn every_kind_is_measured_alive_and_released() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON row"))
         .collect();
+    let kept = std::fs::read(scratch_results().join("footprint.json"))
+        .expect("the rows are kept where COSTS_DIR says");
+    let kept: serde_json::Value = serde_json::from_slice(&kept).unwrap();
+    assert!(kept.as_object().is_some_and(|rows| !rows.is_empty()));
+    let _ = std::fs::remove_dir_all(scratch_results());
     let kinds = String::from_utf8(costs(&["footprint", "--list"]).stdout).unwrap();
     assert_eq!(rows.len(), kinds.lines().count());
     for row in rows {
