@@ -5,24 +5,43 @@
 # Exit 0: no regression; 1: regression; 2: bad input. Verdicts in target/compare/check.md
 # (a job summary) and target/compare/check.json; the pairs behind them in pairs.json.
 #
-# The base is checked out in a worktree of its own and built into target/compare/base-target,
-# kept between runs so the next build is incremental. `costs compare` then measures every
+# Both sides are built in one worktree (target/compare/tree) and one target directory
+# (target/compare/tree-target, kept so the next build is incremental), the base first, then
+# the head, committed as a snapshot of the working tree (untracked files included): a
+# build's path goes into its symbols and code layout, and two builds of the same source at
+# two paths differed by 5% on a 10 ns benchmark. `costs compare` then measures every
 # benchmark of both builds in short processes, paired and interleaved (see `costs compare
 # --help` and docs/regression-gate.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=${1:?usage: scripts/compare-commits.sh BASE [costs compare options]}
 shift
-git rev-parse --quiet --verify "$base^{commit}" >/dev/null \
-  || { echo "compare-commits: $base is not a commit here; fetch it or name another" >&2; exit 2; }
+base=$(git rev-parse --quiet --verify "$base^{commit}") \
+  || { echo "compare-commits: $1 is not a commit here; fetch it or name another" >&2; exit 2; }
 
-worktree=target/compare/base-worktree
+# The head: the working tree as a commit of its own, or HEAD itself when they do not differ.
+index=$(mktemp)
+trap 'rm -f "$index"' EXIT
+GIT_INDEX_FILE=$index git read-tree HEAD
+GIT_INDEX_FILE=$index git add -A
+tree=$(GIT_INDEX_FILE=$index git write-tree)
+if [ "$tree" = "$(git rev-parse 'HEAD^{tree}')" ]; then
+  head=$(git rev-parse HEAD)
+else
+  head=$(git commit-tree "$tree" -p HEAD -m "compare-commits: working tree")
+fi
+
+worktree=target/compare/tree
 mkdir -p target/compare
 git worktree remove --force "$worktree" 2>/dev/null || rm -rf "$worktree"
 git worktree prune
 git worktree add --quiet --detach "$worktree" "$base"
-trap 'git worktree remove --force "$worktree" 2>/dev/null || true' EXIT
+trap 'rm -f "$index"; git worktree remove --force "$worktree" 2>/dev/null || true' EXIT
 
 cargo build --release --locked --quiet --bin costs
-target/release/costs compare --base-tree "$worktree" \
+costs=target/release/costs
+"$costs" compare --collect "$worktree" --into target/compare/base-bin
+git -C "$worktree" checkout --quiet --detach "$head"
+"$costs" compare --collect "$worktree" --into target/compare/head-bin
+"$costs" compare --base-bin target/compare/base-bin --head-bin target/compare/head-bin \
   --markdown target/compare/check.md --json target/compare/check.json "$@"

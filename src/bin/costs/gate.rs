@@ -115,21 +115,24 @@ pub struct CheckArgs {
 
 #[derive(Args)]
 pub struct CompareArgs {
-    /// The base: a checkout of the crate to build (e.g. a git worktree of the base commit).
-    #[arg(long, value_name = "DIR", required_unless_present_any = ["base_bin", "rejudge"])]
-    base_tree: Option<PathBuf>,
-    /// The head: a checkout of the crate to build.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    head_tree: PathBuf,
-    /// Use the bench executables in DIR as the base instead of building (file name = bench).
-    #[arg(long, value_name = "DIR", conflicts_with = "base_tree")]
+    /// The base build's bench executables (file name = bench name), as `--collect` leaves them.
+    #[arg(long, value_name = "DIR", required_unless_present_any = ["rejudge", "collect"])]
     base_bin: Option<PathBuf>,
-    /// Use the bench executables in DIR as the head instead of building.
-    #[arg(long, value_name = "DIR", conflicts_with = "head_tree")]
+    /// The head build's bench executables.
+    #[arg(long, value_name = "DIR", required_unless_present_any = ["rejudge", "collect"])]
     head_bin: Option<PathBuf>,
-    /// Where the base is built (kept, so the next comparison builds incrementally).
-    #[arg(long, value_name = "DIR", default_value = "target/compare/base-target")]
-    base_target_dir: PathBuf,
+    /// Build the benches of the crate checked out at TREE and copy the executables into
+    /// --into, then exit (no comparison). Build both sides in one TREE and one --target-dir,
+    /// one after the other: a build's path goes into its symbols and layout, and moved a
+    /// 10 ns benchmark by 5% between two builds of the same source.
+    #[arg(long, value_name = "TREE", requires = "into")]
+    collect: Option<PathBuf>,
+    /// Where --collect copies the executables.
+    #[arg(long, value_name = "DIR")]
+    into: Option<PathBuf>,
+    /// The target directory --collect builds in (relative to here).
+    #[arg(long, value_name = "DIR", default_value = "target/compare/tree-target")]
+    target_dir: PathBuf,
     /// Compare only the benchmarks whose ID matches this regular expression.
     #[arg(long, value_name = "REGEX")]
     filter: Option<String>,
@@ -331,32 +334,39 @@ fn conclude(
     })
 }
 
-/// The bench executables of one side: built from a tree, or found in a directory.
-fn side(
-    tree: Option<&Path>,
-    bin: Option<&Path>,
-    target_dir: Option<&Path>,
-) -> Result<Vec<BenchBinary>, BadInput> {
-    if let Some(dir) = bin {
-        let entries =
-            std::fs::read_dir(dir).map_err(|e| BadInput::Unreadable(dir.to_path_buf(), e))?;
-        return Ok(entries
-            .flatten()
-            .filter(|e| e.path().is_file())
-            .map(|e| BenchBinary {
-                name: e.file_name().to_string_lossy().into_owned(),
-                path: e.path(),
-            })
-            .collect());
-    }
-    let tree = tree.unwrap_or(Path::new("."));
+/// The bench executables in `dir` (file name = bench name).
+fn binaries_in(dir: &Path) -> Result<Vec<BenchBinary>, BadInput> {
+    let entries = std::fs::read_dir(dir).map_err(|e| BadInput::Unreadable(dir.to_path_buf(), e))?;
+    Ok(entries
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| BenchBinary {
+            name: e.file_name().to_string_lossy().into_owned(),
+            path: e.path(),
+        })
+        .collect())
+}
+
+/// Builds the benches at `tree` and copies each executable to `into/<bench name>`.
+fn collect(tree: &Path, target_dir: &Path, into: &Path) -> Result<ExitCode, BadInput> {
     eprintln!("building the benches in {}", tree.display());
     // cargo runs inside the tree: a relative target directory would land there.
-    let target_dir = target_dir.map(|d| std::env::current_dir().unwrap_or_default().join(d));
-    paired::build(tree, target_dir.as_deref()).map_err(BadInput::Cannot)
+    let target_dir = std::env::current_dir().unwrap_or_default().join(target_dir);
+    let built = paired::build(tree, Some(&target_dir)).map_err(BadInput::Cannot)?;
+    let _ = std::fs::remove_dir_all(into);
+    std::fs::create_dir_all(into).map_err(|e| BadInput::Unwritable(into.into(), e))?;
+    for binary in &built {
+        let copy = into.join(&binary.name);
+        std::fs::copy(&binary.path, &copy).map_err(|e| BadInput::Unwritable(copy, e))?;
+    }
+    eprintln!("{} bench executables in {}", built.len(), into.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn compare(args: &CompareArgs) -> Result<ExitCode, BadInput> {
+    if let (Some(tree), Some(into)) = (&args.collect, &args.into) {
+        return collect(tree, &args.target_dir, into);
+    }
     let threshold = args.threshold / 100.0;
     let (measured, mut extra) = match &args.rejudge {
         Some(file) => {
@@ -388,12 +398,12 @@ fn measure(args: &CompareArgs, threshold: f64) -> Result<(Measured, Vec<Judgemen
         None => None,
     };
     let wanted = |id: &String| filter.as_ref().is_none_or(|f| f.is_match(id));
-    let base = side(
-        args.base_tree.as_deref(),
-        args.base_bin.as_deref(),
-        Some(&args.base_target_dir),
-    )?;
-    let head = side(Some(&args.head_tree), args.head_bin.as_deref(), None)?;
+    let (Some(base), Some(head)) = (&args.base_bin, &args.head_bin) else {
+        return Err(BadInput::Cannot(
+            "--base-bin and --head-bin name the builds to compare".into(),
+        ));
+    };
+    let (base, head) = (binaries_in(base)?, binaries_in(head)?);
     let base = paired::catalogue(&base).map_err(BadInput::Cannot)?;
     let head = paired::catalogue(&head).map_err(BadInput::Cannot)?;
     let plans: Vec<Plan> = head
