@@ -3,7 +3,8 @@
 //! **Paired** (pull requests): base and head measured close together in time, many times;
 //! each pair gives a log-ratio head/base, and the verdict rests on their median and its 95%
 //! interval. A regression is declared only when the whole interval lies above the threshold,
-//! and never on fewer than 8 pairs: the spread of four or six pairs, outliers and all, is not
+//! the pairs lean that way beyond chance (sign test, one-sided p < 0.01), and never on fewer
+//! than 8 pairs: the spread of four or six pairs, outliers and all, is not
 //! known well enough (four pairs, three alike and one 20% off, once made an A/A run fail).
 //!
 //! **Stored** (nightly): this run's rounds against the recorded runs of one commit. The noise
@@ -29,6 +30,10 @@ const MIN_SAME_MODE_PAIRS: usize = 4;
 /// Pairs a benchmark needs before it can be called regressed or improved; with fewer, a
 /// decisive-looking interval leaves it undecided, and it gets more pairs.
 pub const MIN_DECISIVE_PAIRS: usize = 8;
+/// A regression also needs its pairs to lean one way beyond chance: the sign test, which
+/// heavy tails cannot fool, one-sided at this level (all 8 of 8 pairs, 10 of 11, 11 of 12…).
+/// The interval alone once failed an A/A run on a benchmark whose 8 pairs ran 0.97 to 1.66.
+const SIGN_TEST_P: f64 = 0.01;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -141,8 +146,16 @@ pub fn paired(id: &str, pairs: &[Pair], threshold: f64, slowdown: f64) -> Judgem
         return judgement;
     };
     let gate = (1.0 + threshold).ln();
+    let up = ratios.iter().filter(|r| **r > 0.0).count();
+    let down = ratios.iter().filter(|r| **r < 0.0).count();
     let verdict = match verdict_of(&interval, gate) {
         Verdict::Regressed | Verdict::Improved if ratios.len() < MIN_DECISIVE_PAIRS => {
+            Verdict::Inconclusive
+        }
+        Verdict::Regressed if stats::sign_test_p(up, ratios.len()) >= SIGN_TEST_P => {
+            Verdict::Inconclusive
+        }
+        Verdict::Improved if stats::sign_test_p(down, ratios.len()) >= SIGN_TEST_P => {
             Verdict::Inconclusive
         }
         verdict => verdict,
@@ -299,6 +312,21 @@ mod tests {
             .map(|r| Pair {
                 base_ns: 60_000.0,
                 head_ns: 60_000.0 * r,
+            })
+            .collect();
+        let j = paired("a", &pairs, 0.02, 1.0);
+        assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
+    }
+
+    #[test]
+    fn a_heavy_tailed_benchmark_does_not_fail_on_an_interval_alone() {
+        // The A/A pairs that failed a run: identical binaries, ratios 0.97 to 1.66.
+        let ratios = [1.331, 1.409, 1.658, 0.974, 1.531, 1.274, 1.067, 1.125];
+        let pairs: Vec<Pair> = ratios
+            .iter()
+            .map(|r| Pair {
+                base_ns: 110_000.0,
+                head_ns: 110_000.0 * r,
             })
             .collect();
         let j = paired("a", &pairs, 0.02, 1.0);

@@ -37,6 +37,15 @@ pub struct Settings {
     /// How long one process may take before it is killed and its benchmark counted failed.
     pub process_limit: Duration,
     pub threshold: f64,
+    /// Every head figure is multiplied by this when deciding where pairs go, as the verdict
+    /// will multiply it (`--simulate-slowdown`), so a simulation spends its pairs as a real
+    /// slowdown of that size would; 1.0 as measured.
+    #[serde(default = "as_measured")]
+    pub slowdown: f64,
+}
+
+fn as_measured() -> f64 {
+    1.0
 }
 
 /// Which build runs first in a quad.
@@ -263,7 +272,7 @@ fn worth_more_pairs(id: &str, record: &Record, settings: &Settings) -> bool {
     if record.failure.is_some() || record.pairs.len() >= settings.max_pairs {
         return false;
     }
-    if !judge::paired(id, &record.pairs, settings.threshold, 1.0).undecided() {
+    if !judge::paired(id, &record.pairs, settings.threshold, settings.slowdown).undecided() {
         return false;
     }
     let ratios: Vec<f64> = record

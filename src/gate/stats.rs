@@ -95,6 +95,20 @@ pub fn mode_split(logs: &[f64]) -> Option<f64> {
         .then(|| (sorted[i] + sorted[i + 1]) / 2.0)
 }
 
+/// One-sided p-value of the sign test: the chance that `above` or more of `n` pairs land on
+/// one side of zero when each is equally likely to land on either (exact binomial tail).
+pub fn sign_test_p(above: usize, n: usize) -> f64 {
+    let mut coefficient = 1.0_f64; // C(n, k), from k = 0
+    let mut tail = 0.0;
+    for k in 0..=n {
+        if k >= above {
+            tail += coefficient;
+        }
+        coefficient = coefficient * (n - k) as f64 / (k + 1) as f64;
+    }
+    tail / 2f64.powi(n as i32)
+}
+
 /// A centre and a confidence interval, all in log units.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Interval {
@@ -167,6 +181,14 @@ mod tests {
             .map(|v: &f64| v.ln())
             .collect();
         assert_eq!(mode_split(&stray), None);
+    }
+
+    #[test]
+    fn the_sign_test_is_the_binomial_tail() {
+        assert!((sign_test_p(8, 8) - 1.0 / 256.0).abs() < 1e-12);
+        assert!((sign_test_p(7, 8) - 9.0 / 256.0).abs() < 1e-12);
+        assert_eq!(sign_test_p(0, 8), 1.0);
+        assert!((sign_test_p(11, 12) - 13.0 / 4096.0).abs() < 1e-12);
     }
 
     #[test]

@@ -441,6 +441,7 @@ fn measure(args: &CompareArgs, threshold: f64) -> Result<(Measured, Vec<Judgemen
         budget: Duration::from_secs_f64(args.budget_min * 60.0),
         process_limit: Duration::from_secs(120),
         threshold,
+        slowdown: args.outputs.slowdown(),
     };
     let scratch = args
         .pairs
