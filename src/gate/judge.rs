@@ -304,16 +304,21 @@ mod tests {
         assert!(j.gates_on.unwrap() > 0.05);
     }
 
+    /// Pairs with exactly these head/base ratios.
+    fn from_ratios(base_ns: f64, ratios: &[f64]) -> Vec<Pair> {
+        ratios
+            .iter()
+            .map(|r| Pair {
+                base_ns,
+                head_ns: base_ns * r,
+            })
+            .collect()
+    }
+
     #[test]
     fn too_few_pairs_never_make_a_verdict_however_tight() {
         // Three pairs alike and one far off: the robust spread ignores the odd one out.
-        let pairs: Vec<Pair> = [1.056, 1.070, 0.86, 1.069]
-            .iter()
-            .map(|r| Pair {
-                base_ns: 60_000.0,
-                head_ns: 60_000.0 * r,
-            })
-            .collect();
+        let pairs = from_ratios(60_000.0, &[1.056, 1.070, 0.86, 1.069]);
         let j = paired("a", &pairs, 0.02, 1.0);
         assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
     }
@@ -322,13 +327,7 @@ mod tests {
     fn a_heavy_tailed_benchmark_does_not_fail_on_an_interval_alone() {
         // The A/A pairs that failed a run: identical binaries, ratios 0.97 to 1.66.
         let ratios = [1.331, 1.409, 1.658, 0.974, 1.531, 1.274, 1.067, 1.125];
-        let pairs: Vec<Pair> = ratios
-            .iter()
-            .map(|r| Pair {
-                base_ns: 110_000.0,
-                head_ns: 110_000.0 * r,
-            })
-            .collect();
+        let pairs = from_ratios(110_000.0, &ratios);
         let j = paired("a", &pairs, 0.02, 1.0);
         assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
     }
