@@ -121,6 +121,21 @@ pub fn measuring(mut args: impl Iterator<Item = String>) -> bool {
     bench
 }
 
+/// The measurement time this run was given on the command line (Criterion's
+/// `--measurement-time`, seconds), if any. For benchmarks whose samples are a span of wall
+/// time rather than a number of iterations.
+pub fn given_measurement_time(mut args: impl Iterator<Item = String>) -> Option<Duration> {
+    let mut given = None;
+    while let Some(arg) = args.next() {
+        if arg == "--measurement-time" {
+            given = args.next();
+        } else if let Some(value) = arg.strip_prefix("--measurement-time=") {
+            given = Some(value.to_string());
+        }
+    }
+    given.and_then(|seconds| Duration::try_from_secs_f64(seconds.parse().ok()?).ok())
+}
+
 fn micros(ns: u64) -> String {
     format!("{:.1} µs", ns as f64 / 1000.0)
 }
@@ -363,5 +378,17 @@ mod tests {
             "--profile-time",
             "5"
         ])));
+    }
+
+    #[test]
+    fn the_measurement_time_given_is_read_in_either_spelling() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let time = |a: &[&str]| given_measurement_time(args(a).into_iter());
+        assert_eq!(time(&["bench", "--bench"]), None);
+        let given = ["bench", "--bench", "--measurement-time", "0.15"];
+        assert_eq!(time(&given), Some(Duration::from_millis(150)));
+        let joined = ["bench", "--measurement-time=3"];
+        assert_eq!(time(&joined), Some(Duration::from_secs(3)));
+        assert_eq!(time(&["bench", "--measurement-time", "soon"]), None);
     }
 }

@@ -11,6 +11,7 @@ pub mod footprint;
 pub mod gate;
 pub mod harness;
 pub mod link;
+pub mod loaded_loop;
 pub mod offload;
 pub mod placement;
 pub mod probe;

@@ -20,6 +20,21 @@ pub const PROBE_INTERVAL: Duration = Duration::from_micros(100);
 /// that never turns to its other tasks (a hog that starves them) would otherwise hang here.
 pub const PROBE_DEADLINE: Duration = Duration::from_secs(1);
 
+/// One probe: when it was due to go out, and where its answer goes. The responder answers by
+/// sending the due time back ([`Probe::answer`]); an answer to a batch that has already been
+/// given up on goes nowhere.
+pub struct Probe {
+    pub due: Instant,
+    reply: crossbeam_channel::Sender<Instant>,
+}
+
+impl Probe {
+    /// Never blocks: the reply channel is unbounded.
+    pub fn answer(self) {
+        let _ = self.reply.send(self.due);
+    }
+}
+
 /// Latencies of one batch of probes.
 pub struct Latencies {
     /// Sum of every probe's latency: what Criterion divides by the probe count. A probe given
@@ -44,14 +59,14 @@ pub struct Probes {
 }
 
 impl Probes {
-    /// Sends `count` probes through `send` on a fixed schedule. The responder answers each
-    /// by sending its due time back on the returned channel (never blocks: it is unbounded).
-    /// `finished` is called from the collector once every probe is answered or given up on.
+    /// Sends `count` probes through `send` on a fixed schedule; the responder answers each
+    /// with [`Probe::answer`]. `finished` is called from the collector once every probe is
+    /// answered or given up on.
     pub fn start(
         count: u64,
-        mut send: impl FnMut(Instant) -> bool + Send + 'static,
+        mut send: impl FnMut(Probe) -> bool + Send + 'static,
         finished: impl FnOnce() + Send + 'static,
-    ) -> (Probes, crossbeam_channel::Sender<Instant>) {
+    ) -> Probes {
         let (replies, from_responder) = crossbeam_channel::unbounded::<Instant>();
         let start = Instant::now();
         let due = move |i: u64| start + PROBE_INTERVAL * i as u32;
@@ -65,7 +80,11 @@ impl Probes {
                     if let Some(wait) = due(i).checked_duration_since(Instant::now()) {
                         std::thread::sleep(wait);
                     }
-                    if !send(due(i)) {
+                    let probe = Probe {
+                        due: due(i),
+                        reply: replies.clone(),
+                    };
+                    if !send(probe) {
                         break;
                     }
                 }
@@ -102,7 +121,7 @@ impl Probes {
                 latencies
             })
             .expect("cannot start the probe collector");
-        (Probes { driver, collector }, replies)
+        Probes { driver, collector }
     }
 
     /// Waits for both threads; call once `finished` has fired, so the wait is short.
@@ -179,18 +198,18 @@ mod tests {
 
     #[test]
     fn probes_through_an_echo_are_all_answered_and_timed() {
-        let (to_echo, requests) = crossbeam_channel::unbounded::<Instant>();
+        let (to_echo, requests) = crossbeam_channel::unbounded::<Probe>();
         let (done, finished) = crossbeam_channel::bounded(1);
-        let (probes, replies) = Probes::start(
+        let probes = Probes::start(
             50,
-            move |due| to_echo.send(due).is_ok(),
+            move |probe| to_echo.send(probe).is_ok(),
             move || {
                 let _ = done.send(());
             },
         );
         let echo = std::thread::spawn(move || {
-            for due in requests {
-                let _ = replies.send(due);
+            for probe in requests {
+                probe.answer();
             }
         });
         finished.recv_timeout(Duration::from_secs(10)).unwrap();
@@ -205,16 +224,17 @@ mod tests {
     #[test]
     fn a_responder_that_never_answers_is_given_up_on_at_the_deadline() {
         let (done, finished) = crossbeam_channel::bounded(1);
-        let (probes, replies) = Probes::start(
+        let (to_nobody, unread) = crossbeam_channel::unbounded::<Probe>();
+        let probes = Probes::start(
             3,
-            |_| true,
+            move |probe| to_nobody.send(probe).is_ok(),
             move || {
                 let _ = done.send(());
             },
         );
         finished.recv_timeout(PROBE_DEADLINE * 5).unwrap();
         let latencies = probes.join();
-        drop(replies);
+        drop(unread);
         assert_eq!((latencies.answered, latencies.unanswered), (0, 3));
         assert_eq!(latencies.total, PROBE_DEADLINE * 3);
     }

@@ -4,8 +4,9 @@
 //! files call, implemented once for every [`AsyncRuntime`] and once for may's coroutines.
 
 use crate::footprint::{Memory, ParkedSample};
+use crate::loaded_loop::{LoadedLoop, load_async, load_may};
 use crate::placement::Skip;
-use crate::probe::{Latencies, Probes, burn};
+use crate::probe::Latencies;
 use crate::ring::scaled;
 use crate::runtime::{AsyncRuntime, WORKERS};
 use crate::rusage::process_cpu_time;
@@ -44,12 +45,21 @@ pub trait TaskScheduler {
     /// Parks `units` tasks, each waiting on a shared channel, reads memory while all are
     /// alive, then releases them: the footprint of one idle task.
     fn parked_footprint(&mut self, units: usize) -> ParkedSample;
-    /// Answers `probes` fixed-rate probes from a task on the runtime while another task burns
-    /// `work` of CPU in a loop, inline on the runtime or offloaded to its blocking pool; the
-    /// probes' latencies. No hog at all when `work` is zero: the idle control.
-    fn blocked_loop(&mut self, work: Duration, offloaded: bool, probes: u64) -> Latencies;
+    /// Puts the runtime under load until [`TaskScheduler::unload`]: a responder task for
+    /// probes and a hog task burning `work` of CPU per round, inline on the runtime or
+    /// offloaded to its blocking pool. No hog at all when `work` is zero: the idle control.
+    fn load(&mut self, work: Duration, offloaded: bool) -> LoadedLoop;
+    /// Sends `probes` fixed-rate probes to the loaded loop's responder, running the runtime
+    /// meanwhile; their latencies.
+    fn probe(&mut self, loaded: &LoadedLoop, probes: u64) -> Latencies;
+    /// Stops the hog and the responder and waits for both to exit.
+    fn unload(&mut self, loaded: LoadedLoop);
     /// Whether yielding lets the other task run on this runtime, or why not.
     fn yield_switches_tasks(&self) -> Result<(), Skip> {
+        Ok(())
+    }
+    /// Whether probes from outside are answered while an inline hog runs, or why not.
+    fn answers_under_inline_load(&self) -> Result<(), Skip> {
         Ok(())
     }
 }
@@ -116,34 +126,28 @@ impl<R: AsyncRuntime + 'static> TaskScheduler for Async<R> {
         R::yield_switches_tasks()
     }
 
-    fn blocked_loop(&mut self, work: Duration, offloaded: bool, probes: u64) -> Latencies {
+    fn answers_under_inline_load(&self) -> Result<(), Skip> {
+        R::wakes_from_outside_under_load()
+    }
+
+    fn load(&mut self, work: Duration, offloaded: bool) -> LoadedLoop {
+        self.0.run(async move { load_async::<R>(work, offloaded) })
+    }
+
+    fn probe(&mut self, loaded: &LoadedLoop, probes: u64) -> Latencies {
+        let (done, finished) = async_channel::bounded::<()>(1);
+        let probes = loaded.probes(probes, move || {
+            let _ = done.send_blocking(());
+        });
+        // A single-threaded runtime runs its tasks only while something runs on it.
         self.0.run(async move {
-            let (to_loop, requests) = async_channel::unbounded::<Instant>();
-            let (done, finished) = async_channel::bounded::<()>(1);
-            let stop = Arc::new(AtomicBool::new(false));
-            let hog = (!work.is_zero()).then(|| R::spawn(hog::<R>(work, offloaded, stop.clone())));
-            // The collector stops the hog itself: a starved loop might never run this task.
-            let collector_stop = stop.clone();
-            let (probes, replies) = Probes::start(
-                probes,
-                move |due| to_loop.send_blocking(due).is_ok(),
-                move || {
-                    collector_stop.store(true, Ordering::Relaxed);
-                    let _ = done.send_blocking(());
-                },
-            );
-            let responder = R::spawn(async move {
-                while let Ok(due) = requests.recv().await {
-                    let _ = replies.send(due);
-                }
-            });
             let _ = finished.recv().await;
-            responder.await;
-            if let Some(hog) = hog {
-                hog.await;
-            }
             probes.join()
         })
+    }
+
+    fn unload(&mut self, loaded: LoadedLoop) {
+        self.0.run(loaded.stop_async());
     }
 
     fn parked_footprint(&mut self, units: usize) -> ParkedSample {
@@ -200,20 +204,6 @@ impl<R: AsyncRuntime + 'static> TaskScheduler for Async<R> {
             other.await;
             log.lock().unwrap().clone()
         })
-    }
-}
-
-/// Burns `work` of CPU in a loop, inline or offloaded, until told to stop. Between rounds it
-/// awaits a freshly spawned empty task: a yield that lets every queued task run first on
-/// every runtime (monoio included, where a plain self-wake would not).
-async fn hog<R: AsyncRuntime>(work: Duration, offloaded: bool, stop: Arc<AtomicBool>) {
-    while !stop.load(Ordering::Relaxed) {
-        if offloaded {
-            R::offload(move || burn(work)).await;
-        } else {
-            burn(work);
-        }
-        R::spawn(async {}).await;
     }
 }
 
@@ -360,49 +350,17 @@ impl TaskScheduler for MaySchedulers {
         in_coroutine(move || may_ring(members, hops))
     }
 
-    fn blocked_loop(&mut self, work: Duration, offloaded: bool, probes: u64) -> Latencies {
-        use may::sync::mpsc::channel;
-        in_coroutine(move || {
-            let (to_loop, requests) = channel::<Instant>();
-            let (done, finished) = channel::<()>();
-            let stop = Arc::new(AtomicBool::new(false));
-            let hog_stop = stop.clone();
-            let hog = (!work.is_zero()).then(|| {
-                may::go!(move || {
-                    while !hog_stop.load(Ordering::Relaxed) {
-                        if offloaded {
-                            // may has no blocking pool of its own: rayon's, as elsewhere.
-                            on_rayon_from_may(move || burn(work));
-                        } else {
-                            burn(work);
-                        }
-                        // Not yield_now: with a coroutine yielding in a loop, may never ran
-                        // the responder that a probe from another thread had woken (the
-                        // benchmark hung). A 1 µs sleep really gives the worker away.
-                        may::coroutine::sleep(Duration::from_micros(1));
-                    }
-                })
-            });
-            let (probes, replies) = Probes::start(
-                probes,
-                move |due| to_loop.send(due).is_ok(),
-                move || {
-                    stop.store(true, Ordering::Relaxed);
-                    let _ = done.send(());
-                },
-            );
-            let responder = may::go!(move || {
-                while let Ok(due) = requests.recv() {
-                    let _ = replies.send(due);
-                }
-            });
-            let _ = finished.recv();
-            let _ = responder.join();
-            if let Some(hog) = hog {
-                let _ = hog.join();
-            }
-            probes.join()
-        })
+    fn load(&mut self, work: Duration, offloaded: bool) -> LoadedLoop {
+        load_may(work, offloaded)
+    }
+
+    fn probe(&mut self, loaded: &LoadedLoop, probes: u64) -> Latencies {
+        // may's workers run on their own threads: nothing to drive from here.
+        loaded.probes(probes, || {}).join()
+    }
+
+    fn unload(&mut self, loaded: LoadedLoop) {
+        loaded.stop_may();
     }
 
     fn parked_footprint(&mut self, units: usize) -> ParkedSample {

@@ -86,3 +86,46 @@ fn yield_switch_times_are_reported_for_every_flavour() {
         );
     });
 }
+
+#[test]
+fn a_loaded_loop_keeps_one_hog_running_across_batches_of_probes() {
+    use std::time::Duration;
+    let work = Duration::from_micros(200);
+    each_flavour(|id, scheduler| {
+        for offloaded in [false, true] {
+            if let (false, Err(why)) = (offloaded, scheduler.answers_under_inline_load()) {
+                eprintln!("skipped {id} inline: {why}");
+                continue;
+            }
+            let loaded = scheduler.load(work, offloaded);
+            let first = scheduler.probe(&loaded, 40);
+            let after_first = loaded.rounds();
+            let second = scheduler.probe(&loaded, 40);
+            let after_second = loaded.rounds();
+            scheduler.unload(loaded);
+            for batch in [&first, &second] {
+                assert_eq!((batch.answered, batch.unanswered), (40, 0), "{id}");
+                assert_eq!(batch.histogram.len(), 40, "{id}");
+            }
+            // 4 ms of probes each: the same hog, never restarted, went on burning through both.
+            assert!(
+                after_first > 0,
+                "{id} offloaded={offloaded}: no round in the first batch"
+            );
+            assert!(
+                after_second > after_first,
+                "{id} offloaded={offloaded}: no round in the second batch"
+            );
+        }
+    });
+}
+
+#[test]
+fn an_idle_loop_runs_no_hog() {
+    each_flavour(|id, scheduler| {
+        let loaded = scheduler.load(std::time::Duration::ZERO, false);
+        let batch = scheduler.probe(&loaded, 20);
+        assert_eq!((batch.answered, loaded.rounds()), (20, 0), "{id}");
+        scheduler.unload(loaded);
+    });
+}
