@@ -3,9 +3,11 @@
 //! amount of CPU per round, inline on the runtime or offloaded to its blocking pool, and then
 //! gives the other tasks a turn, the way a request handler computes and then awaits.
 //!
-//! Both tasks start once and run until [`LoadedLoop::stop`], so every batch of probes sees
-//! the loop in its steady state, never the hog's start-up. The hog counts its rounds: the
-//! proof that a batch of probes spanned the blocking it claims to measure.
+//! Both tasks start once and live until the loop is unloaded, so every batch of probes sees
+//! the loop in its steady state, never the hog's start-up. An async hog rests between
+//! batches (smol's executor looks at whoever waits on it only every 200 tasks it runs, so a
+//! hog that never rests keeps the batch's end from being seen for 200 rounds). The hog counts
+//! its rounds: the proof that a batch of probes spanned the blocking it claims to measure.
 
 use crate::probe::{Probe, Probes, burn};
 use crate::runtime::AsyncRuntime;
@@ -23,11 +25,31 @@ struct Hog {
     offloaded: bool,
     stop: Arc<AtomicBool>,
     rounds: Arc<AtomicU64>,
+    /// Set once a batch of probes is over: an async hog then waits for `resume`.
+    resting: Arc<AtomicBool>,
+    resume: (async_channel::Sender<()>, async_channel::Receiver<()>),
 }
 
 impl Hog {
     fn running(&self) -> bool {
         !self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Wakes a resting hog for the next batch (or keeps a busy one from resting).
+    fn wake(&self) {
+        self.resting.store(false, Ordering::Relaxed);
+        let _ = self.resume.0.try_send(());
+    }
+
+    /// Lets the hog rest after its current round, until the next [`Hog::wake`].
+    fn rest(&self) {
+        self.resting.store(true, Ordering::Relaxed);
+    }
+
+    async fn rest_if_told(&self) {
+        if self.resting.load(Ordering::Relaxed) && self.running() {
+            let _ = self.resume.1.recv().await;
+        }
     }
 
     fn finished_round(&self) {
@@ -56,16 +78,26 @@ impl LoadedLoop {
     }
 
     /// Starts `count` probes to the responder; `finished` fires once all are answered or
-    /// given up on.
+    /// given up on. The hog runs from before the first probe until after the last.
     pub fn probes(&self, count: u64, finished: impl FnOnce() + Send + 'static) -> Probes {
         let send = self.send.clone();
-        Probes::start(count, move |probe| send(probe), finished)
+        let hog = self.hog.clone();
+        hog.wake();
+        Probes::start(
+            count,
+            move |probe| send(probe),
+            move || {
+                hog.rest();
+                finished();
+            },
+        )
     }
 
     /// Tells the hog to stop after its current round and closes the responder's inbox; the
     /// future resolves once both async tasks have exited. Await it on the runtime.
     pub fn stop_async(self) -> impl Future<Output = ()> + Send {
         self.hog.stop.store(true, Ordering::Relaxed);
+        self.hog.wake();
         drop(self.send);
         let tasks = match self.tasks {
             Tasks::Async(tasks) => tasks,
@@ -97,6 +129,8 @@ fn new_hog(work: Duration, offloaded: bool) -> Hog {
         offloaded,
         stop: Arc::new(AtomicBool::new(false)),
         rounds: Arc::new(AtomicU64::new(0)),
+        resting: Arc::new(AtomicBool::new(true)),
+        resume: async_channel::bounded(1),
     }
 }
 
@@ -123,7 +157,11 @@ pub fn load_async<R: AsyncRuntime + 'static>(work: Duration, offloaded: bool) ->
 
 /// Burns a round, then yields the runtime's own way, until told to stop.
 async fn async_hog<R: AsyncRuntime + 'static>(hog: Hog) {
-    while hog.running() {
+    loop {
+        hog.rest_if_told().await;
+        if !hog.running() {
+            break;
+        }
         let work = hog.work;
         if hog.offloaded {
             R::offload(move || burn(work)).await;
