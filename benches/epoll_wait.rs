@@ -40,14 +40,16 @@ fn epoll_wait(c: &mut Criterion) {
         let mut one_ready = None;
         let build = || ReadySet::new(n, 1).expect("cannot build the descriptor set");
         group.bench_with_state("epoll", &size, &mut one_ready, build, |b, set| {
-            b.iter(|| set.epoll_wait())
+            b.iter(|| set.epoll_wait().expect("epoll_wait failed"))
         });
         group.bench_with_state("poll", &size, &mut one_ready, build, |b, set| {
-            b.iter(|| set.poll())
+            b.iter(|| set.poll().expect("poll failed"))
         });
         let set = one_ready.get_or_insert_with(build);
         match set.select_set() {
-            Ok(select) => group.bench("select", &size, |b| b.iter(|| select.select())),
+            Ok(select) => group.bench("select", &size, |b| {
+                b.iter(|| select.select().expect("select failed"))
+            }),
             Err(why) => group.skip("select", &size, &why),
         }
         drop(one_ready);
@@ -58,7 +60,7 @@ fn epoll_wait(c: &mut Criterion) {
             &size,
             &mut all_ready,
             build_all,
-            |b, set| b.iter(|| set.epoll_wait()),
+            |b, set| b.iter(|| set.epoll_wait().expect("epoll_wait failed")),
         );
     }
     group.finish();

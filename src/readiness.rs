@@ -115,8 +115,9 @@ impl ReadySet {
         self.fds.len()
     }
 
-    /// One `epoll_wait` with timeout 0; returns how many descriptors it reported.
-    pub fn epoll_wait(&mut self) -> usize {
+    /// One `epoll_wait` with timeout 0; returns how many descriptors it reported. A failed
+    /// call is an error, never a fast "nothing ready".
+    pub fn epoll_wait(&mut self) -> io::Result<usize> {
         // SAFETY: the buffer holds `events.len()` entries.
         let n = unsafe {
             libc::epoll_wait(
@@ -126,7 +127,7 @@ impl ReadySet {
                 0,
             )
         };
-        n.max(0) as usize
+        check(n).map(|n| n as usize)
     }
 
     /// The descriptors the last `epoll_wait` reported.
@@ -138,7 +139,7 @@ impl ReadySet {
     }
 
     /// One `poll` over every registered descriptor with timeout 0; returns how many are ready.
-    pub fn poll(&mut self) -> usize {
+    pub fn poll(&mut self) -> io::Result<usize> {
         // SAFETY: the array holds `pollfds.len()` entries.
         let n = unsafe {
             libc::poll(
@@ -147,7 +148,7 @@ impl ReadySet {
                 0,
             )
         };
-        n.max(0) as usize
+        check(n).map(|n| n as usize)
     }
 
     /// The descriptors the last `poll` reported readable.
@@ -211,7 +212,7 @@ pub struct SelectSet {
 
 impl SelectSet {
     /// One `select` with a zero timeout; returns how many descriptors are ready.
-    pub fn select(&self) -> usize {
+    pub fn select(&self) -> io::Result<usize> {
         let mut readable = self.template;
         let mut timeout = libc::timeval {
             tv_sec: 0,
@@ -227,7 +228,7 @@ impl SelectSet {
                 &mut timeout,
             )
         };
-        n.max(0) as usize
+        check(n).map(|n| n as usize)
     }
 }
 
@@ -239,20 +240,36 @@ mod tests {
     fn each_call_reports_exactly_the_one_ready_descriptor() {
         let mut set = ReadySet::new(100, 1).unwrap();
         let ready = set.ready_fds();
-        let n = set.epoll_wait();
+        let n = set.epoll_wait().unwrap();
         assert_eq!(set.epoll_reported(n), ready);
-        let n = set.poll();
+        let n = set.poll().unwrap();
         assert_eq!((n, set.poll_reported()), (1, ready.clone()));
-        assert_eq!(set.select_set().unwrap().select(), 1);
+        assert_eq!(set.select_set().unwrap().select().unwrap(), 1);
         // Level-triggered: still ready on the next call.
-        assert_eq!(set.epoll_wait(), 1);
+        assert_eq!(set.epoll_wait().unwrap(), 1);
     }
 
     #[test]
     fn all_ready_reports_every_descriptor() {
         let mut set = ReadySet::new(50, 50).unwrap();
-        assert_eq!(set.epoll_wait(), 50);
-        assert_eq!(set.poll(), 50);
+        assert_eq!(set.epoll_wait().unwrap(), 50);
+        assert_eq!(set.poll().unwrap(), 50);
+    }
+
+    #[test]
+    fn a_failed_call_is_an_error_not_zero_ready() {
+        let mut set = ReadySet::new(1, 1).unwrap();
+        set.events.clear(); // maxevents 0: EINVAL
+        assert_eq!(
+            set.epoll_wait().unwrap_err().raw_os_error(),
+            Some(libc::EINVAL)
+        );
+        let mut select = set.select_set().unwrap();
+        select.nfds = -1;
+        assert_eq!(
+            select.select().unwrap_err().raw_os_error(),
+            Some(libc::EINVAL)
+        );
     }
 
     #[test]

@@ -119,7 +119,7 @@ fn descriptor_sets_close_every_fd_and_the_limit_is_restored() {
     {
         let _limit = FdLimit::raise_for(5000).unwrap();
         let mut set = ReadySet::new(5000, 1).unwrap();
-        assert_eq!(set.epoll_wait(), 1);
+        assert_eq!(set.epoll_wait().unwrap(), 1);
         assert_eq!(footprint().fds, before.fds + 5001);
     }
     assert_eq!(footprint_once_settled(&before), before);
