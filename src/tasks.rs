@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 pub struct RingRun {
     /// Time for the hops asked, scaled from the whole laps run.
     pub elapsed: Duration,
-    /// Hops driven, the untimed warm-up lap included.
+    /// Hops made, counted as tokens arrived, the untimed warm-up lap included.
     pub hops: u64,
     /// Hops whose receiver ran on a different OS thread than its sender.
     pub crossed: u64,
@@ -212,16 +212,35 @@ impl<R: AsyncRuntime + 'static> TaskScheduler for Async<R> {
 async fn forward_tokens(
     inbox: async_channel::Receiver<usize>,
     next: async_channel::Sender<usize>,
-) -> u64 {
-    let mut crossed = 0;
+) -> Arrivals {
+    let mut arrivals = Arrivals::default();
     while let Ok(from) = inbox.recv().await {
-        let here = thread_tag();
-        crossed += u64::from(from != here);
-        if next.send(here).await.is_err() {
+        arrivals.count(from);
+        if next.send(thread_tag()).await.is_err() {
             break;
         }
     }
-    crossed
+    arrivals
+}
+
+/// Tokens one ring member received, counted as they arrive: the hops the ring really made.
+#[derive(Clone, Copy, Default)]
+struct Arrivals {
+    hops: u64,
+    /// Tokens sent from another OS thread than the one receiving them.
+    crossed: u64,
+}
+
+impl Arrivals {
+    fn count(&mut self, from: usize) {
+        self.hops += 1;
+        self.crossed += u64::from(from != thread_tag());
+    }
+
+    fn add(&mut self, other: Arrivals) {
+        self.hops += other.hops;
+        self.crossed += other.crossed;
+    }
 }
 
 async fn async_ring<R: AsyncRuntime + 'static>(members: usize, hops: u64) -> RingRun {
@@ -234,11 +253,10 @@ async fn async_ring<R: AsyncRuntime + 'static>(members: usize, hops: u64) -> Rin
         tasks.push(R::spawn(forward_tokens(own_inbox, next)));
     }
     let from_last = inbox;
-    let mut crossed = 0;
+    let mut arrivals = Arrivals::default();
     let mut lap = async || {
         to_first.send(thread_tag()).await.expect("ring broken");
-        let from = from_last.recv().await.expect("ring broken");
-        crossed += u64::from(from != thread_tag());
+        arrivals.count(from_last.recv().await.expect("ring broken"));
     };
     // The first lap polls every task for the first time: not a switch, so not timed.
     lap().await;
@@ -250,12 +268,12 @@ async fn async_ring<R: AsyncRuntime + 'static>(members: usize, hops: u64) -> Rin
     let elapsed = start.elapsed();
     drop(to_first);
     for task in tasks {
-        crossed += task.await;
+        arrivals.add(task.await);
     }
     RingRun {
         elapsed: scaled(elapsed, hops, laps * members as u64),
-        hops: (laps + 1) * members as u64,
-        crossed,
+        hops: arrivals.hops,
+        crossed: arrivals.crossed,
     }
 }
 
@@ -427,23 +445,21 @@ fn may_ring(members: usize, hops: u64) -> RingRun {
         let (next, next_inbox) = channel();
         let own_inbox = std::mem::replace(&mut inbox, next_inbox);
         coroutines.push(may::go!(move || {
-            let mut crossed = 0;
+            let mut arrivals = Arrivals::default();
             while let Ok(from) = own_inbox.recv() {
-                let here = thread_tag();
-                crossed += u64::from(from != here);
-                if next.send(here).is_err() {
+                arrivals.count(from);
+                if next.send(thread_tag()).is_err() {
                     break;
                 }
             }
-            crossed
+            arrivals
         }));
     }
     let from_last = inbox;
-    let mut crossed = 0;
+    let mut arrivals = Arrivals::default();
     let mut lap = || {
         to_first.send(thread_tag()).expect("ring broken");
-        let from = from_last.recv().expect("ring broken");
-        crossed += u64::from(from != thread_tag());
+        arrivals.count(from_last.recv().expect("ring broken"));
     };
     lap();
     let laps = hops.div_ceil(members as u64);
@@ -454,11 +470,11 @@ fn may_ring(members: usize, hops: u64) -> RingRun {
     let elapsed = start.elapsed();
     drop(to_first);
     for co in coroutines {
-        crossed += co.join().expect("a coroutine panicked");
+        arrivals.add(co.join().expect("a coroutine panicked"));
     }
     RingRun {
         elapsed: scaled(elapsed, hops, laps * members as u64),
-        hops: (laps + 1) * members as u64,
-        crossed,
+        hops: arrivals.hops,
+        crossed: arrivals.crossed,
     }
 }
