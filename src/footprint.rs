@@ -94,11 +94,26 @@ impl Footprint {
     }
 }
 
+/// The memory reading once the thread count is back to `threads`: a joined thread leaves the
+/// kernel's count a moment after `join` returns (it wakes the joiner before it is reaped), and
+/// counted in the "before" reading it made one run here report 99 threads added for 100.
+fn settled_thread_count(threads: u64) -> Memory {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let now = Memory::read();
+        if now.threads <= threads || std::time::Instant::now() >= deadline {
+            return now;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(100));
+    }
+}
+
 /// Parks `units` OS threads with `stack` bytes of stack, each blocked on a shared channel.
 pub fn parked_threads(units: usize, stack: usize) -> ParkedSample {
+    let threads_before_warm = Memory::read().threads;
     let warm = std::thread::Builder::new().stack_size(stack).spawn(|| ());
     let _ = warm.map(|t| t.join());
-    let before = Memory::read();
+    let before = settled_thread_count(threads_before_warm);
     let (release, parked) = crossbeam_channel::bounded::<()>(0);
     let (ready, started) = crossbeam_channel::unbounded::<()>();
     let threads: Vec<_> = (0..units)
