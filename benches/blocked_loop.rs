@@ -14,7 +14,7 @@
 //! reply came back, so a stall counts against every probe queued behind it rather than
 //! delaying the next one (no coordinated omission). One sample = the probes of one span of
 //! the schedule, the run's measurement time over the sample count (220 ms by default: 2,200
-//! probes, 22 rounds of a 10 ms hog); its time is their mean latency times the iterations
+//! probes, 21–23 counted rounds of a 10 ms hog); its time is their mean latency times the iterations
 //! Criterion asked for. Before the first sample, one span of probes warms the loaded loop and
 //! is discarded, so no sample sees the hog start. Every measured probe also goes into an HDR
 //! histogram (24,200 by default): p50, p99 and max per ID are printed and written to
