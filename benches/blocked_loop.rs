@@ -139,8 +139,11 @@ fn blocked_loop(c: &mut Criterion) {
                     })
                 });
                 if let Some(loaded) = loaded {
+                    group.mark(&function, label, "stopping the hog and the responder");
                     scheduler.unload(loaded);
                 }
+                group.mark(&function, label, "shutting the runtime down");
+                drop(scheduler);
                 let id = group.id(&function, label);
                 if let (true, false, Some(fewest)) =
                     (measuring, work.is_zero(), observed.fewest_rounds)

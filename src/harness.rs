@@ -8,6 +8,7 @@ use crate::probe::{LatencySummary, PROBE_DEADLINE, record_summary};
 use crate::ring::Partner;
 use crate::runtime::{FLAVOURS, Flavour};
 use crate::tasks::{RingRun, TaskScheduler};
+use crate::watchdog;
 use criterion::measurement::WallTime;
 use criterion::profiler::Profiler;
 use criterion::{Bencher, BenchmarkGroup, BenchmarkId, Criterion, PlottingBackend};
@@ -47,10 +48,14 @@ const SAMPLES: usize = 30;
 /// moves the interval bounds by well under a percent.
 const RESAMPLES: usize = 20_000;
 
-/// The configuration every bench file uses. Prints the environment once per binary.
+/// The configuration every bench file uses. Prints the environment once per binary and
+/// starts the watchdog that ends the binary if a benchmark stops making progress.
 pub fn criterion() -> Criterion {
     static PRINTED: Once = Once::new();
-    PRINTED.call_once(|| eprintln!("environment: {}", Environment::capture().summary()));
+    PRINTED.call_once(|| {
+        eprintln!("environment: {}", Environment::capture().summary());
+        start_watchdog();
+    });
     Criterion::default()
         .warm_up_time(WARM_UP)
         .measurement_time(MEASUREMENT)
@@ -59,6 +64,24 @@ pub fn criterion() -> Criterion {
         // The same charts on every machine, with no gnuplot to install.
         .plotting_backend(PlottingBackend::Plotters)
         .with_profiler(FlamegraphProfiler::default())
+}
+
+/// Bounds the time between two marks of progress by the times this run was given; a bad
+/// bound in the environment ends the binary with one line, before anything is measured.
+fn start_watchdog() {
+    let given = |flag| given_seconds(std::env::args(), flag);
+    let times = given("--warm-up-time").unwrap_or(WARM_UP)
+        + given("--measurement-time").unwrap_or(MEASUREMENT)
+        + given("--profile-time").unwrap_or(Duration::ZERO);
+    let variable = std::env::var(watchdog::BOUND_VARIABLE).ok();
+    match watchdog::bound(times, variable.as_deref()) {
+        Ok(Some(bound)) => watchdog::start(bound),
+        Ok(None) => eprintln!("watchdog: off ({}=0)", watchdog::BOUND_VARIABLE),
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    }
 }
 
 /// Writes `<benchmark dir>/flamegraph.svg` when a bench runs with `--profile-time N`.
@@ -124,12 +147,18 @@ pub fn measuring(mut args: impl Iterator<Item = String>) -> bool {
 /// The measurement time this run was given on the command line (Criterion's
 /// `--measurement-time`, seconds), if any. For benchmarks whose samples are a span of wall
 /// time rather than a number of iterations.
-pub fn given_measurement_time(mut args: impl Iterator<Item = String>) -> Option<Duration> {
+pub fn given_measurement_time(args: impl Iterator<Item = String>) -> Option<Duration> {
+    given_seconds(args, "--measurement-time")
+}
+
+/// A time in seconds given to Criterion on the command line as `flag`, if any.
+fn given_seconds(mut args: impl Iterator<Item = String>, flag: &str) -> Option<Duration> {
     let mut given = None;
+    let joined = format!("{flag}=");
     while let Some(arg) = args.next() {
-        if arg == "--measurement-time" {
+        if arg == flag {
             given = args.next();
-        } else if let Some(value) = arg.strip_prefix("--measurement-time=") {
+        } else if let Some(value) = arg.strip_prefix(&joined) {
             given = Some(value.to_string());
         }
     }
@@ -179,10 +208,20 @@ impl<'a> Group<'a> {
         eprintln!("skipped {}: {why}", self.id(function, parameter));
     }
 
+    /// Tells the watchdog that benchmark `function`/`parameter` is now `doing` this.
+    pub fn mark(&self, function: &str, parameter: &str, doing: &'static str) {
+        watchdog::beat(&self.id(function, parameter), doing);
+    }
+
     /// A benchmark with no state kept across iterations.
-    pub fn bench(&mut self, function: &str, parameter: &str, f: impl FnMut(&mut Bencher<'_>)) {
+    pub fn bench(&mut self, function: &str, parameter: &str, mut f: impl FnMut(&mut Bencher<'_>)) {
+        let id = self.id(function, parameter);
         self.inner
-            .bench_function(Self::criterion_id(function, parameter), f);
+            .bench_function(Self::criterion_id(function, parameter), |b| {
+                // Criterion calls this once per warm-up batch and per sample.
+                watchdog::beat(&id, "timing a sample");
+                f(b)
+            });
     }
 
     /// A benchmark whose state is built on first use, only if the filter selects it, and
@@ -195,11 +234,15 @@ impl<'a> Group<'a> {
         mut make: impl FnMut() -> S,
         mut run: impl FnMut(&mut Bencher<'_>, &mut S),
     ) {
-        self.inner
-            .bench_function(Self::criterion_id(function, parameter), |b| {
-                let s = state.get_or_insert_with(&mut make);
-                run(b, s)
-            });
+        let id = self.id(function, parameter);
+        self.bench(function, parameter, |b| {
+            if state.is_none() {
+                watchdog::beat(&id, "setting up (starting partners, filling memory)");
+            }
+            let s = state.get_or_insert_with(&mut make);
+            watchdog::beat(&id, "timing a sample");
+            run(b, s)
+        });
     }
 
     /// Times hops with a partner started on first use and kept alive across iterations;
@@ -221,6 +264,7 @@ impl<'a> Group<'a> {
             |b, p| b.iter_custom(|hops| p.time_hops(hops).expect("the partner broke")),
         );
         if let Some(p) = partner {
+            watchdog::beat(&id, "stopping the partner and waiting for it to exit");
             match p.finish() {
                 Ok(report) => eprintln!("{id}: {report}"),
                 Err(e) => panic!("{id}: the partner did not finish cleanly: {e}"),
@@ -276,6 +320,8 @@ impl<'a> Group<'a> {
                 Ok(()) => self.bench(&function, &parameter, |b| bench(b, scheduler.as_mut())),
                 Err(why) => self.skip(&function, &parameter, &why),
             }
+            self.mark(&function, &parameter, "shutting the runtime down");
+            drop(scheduler);
         }
     }
 
@@ -300,6 +346,8 @@ impl<'a> Group<'a> {
                     run.elapsed
                 })
             });
+            self.mark(function, &parameter, "shutting the runtime down");
+            drop(scheduler);
             if total.hops > 0 {
                 eprintln!(
                     "{}: {} hops, {:.1}% of them crossed to another OS thread",

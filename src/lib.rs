@@ -23,3 +23,4 @@ pub mod rusage;
 pub mod spawn;
 pub mod tasks;
 pub mod units;
+pub mod watchdog;

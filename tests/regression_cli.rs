@@ -4,6 +4,8 @@
 //! `costs check` and `costs compare` on a real Criterion harness whose work is set from
 //! outside (`examples/gate_fixture.rs`).
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::Mutex;
@@ -329,24 +331,7 @@ fn a_read_only_baselines_dir_gets_one_line_exit_2_and_keeps_the_old_file() {
 /// The fixture harness (`examples/gate_fixture.rs`), built beside this test: `cargo test`
 /// leaves it only under a hashed name (`gate_fixture-<hash>`), `cargo build` under its own.
 fn fixture_harness() -> PathBuf {
-    let deps = std::env::current_exe().unwrap();
-    let examples = deps.parent().unwrap().parent().unwrap().join("examples");
-    let newest = std::fs::read_dir(&examples)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            (name == "gate_fixture" || name.starts_with("gate_fixture-")) && p.extension().is_none()
-        })
-        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok());
-    newest.unwrap_or_else(|| {
-        panic!(
-            "no gate_fixture in {}: run the tests with --all-targets (or --examples)",
-            examples.display()
-        )
-    })
+    common::example("gate_fixture")
 }
 
 /// A directory holding one "bench executable", `fixture`, that runs the fixture harness with

@@ -1,0 +1,27 @@
+//! What more than one integration test needs.
+
+use std::path::PathBuf;
+
+/// The newest build of example `name`, which `cargo test --all-targets` builds beside the
+/// tests (in `target/<profile>/examples`).
+pub fn example(name: &str) -> PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    let examples = deps.parent().unwrap().parent().unwrap().join("examples");
+    let prefix = format!("{name}-");
+    let newest = std::fs::read_dir(&examples)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let file = p.file_name().unwrap().to_string_lossy();
+            (file == name || file.starts_with(&prefix)) && p.extension().is_none()
+        })
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok());
+    newest.unwrap_or_else(|| {
+        panic!(
+            "no {name} in {}: run the tests with --all-targets (or --examples)",
+            examples.display()
+        )
+    })
+}
