@@ -64,6 +64,15 @@ pub fn die_with_parent(parent: Pid) {
 /// this, a child would hold copies of other partners' pipe ends and keep them from closing.
 /// Async-signal-safe (one `close_range(2)` per gap).
 pub fn close_fds_except(keep: &[RawFd; 2]) {
+    close_fds_except_with(keep, close_range);
+}
+
+fn close_range(first: u32, last: u32) -> bool {
+    // SAFETY: close_range only closes descriptors; those we keep are outside the range.
+    unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) == 0 }
+}
+
+fn close_fds_except_with(keep: &[RawFd; 2], close_range: impl Fn(u32, u32) -> bool) {
     let (low, high) = (keep[0].min(keep[1]) as u32, keep[0].max(keep[1]) as u32);
     let gaps = [
         (3, low.saturating_sub(1)),
@@ -72,10 +81,27 @@ pub fn close_fds_except(keep: &[RawFd; 2]) {
     ];
     for (first, last) in gaps {
         let first = first.max(3);
-        if first <= last {
-            // SAFETY: close_range only closes descriptors; those we keep are outside the range.
-            unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) };
+        if first <= last && !close_range(first, last) {
+            close_each(first, last);
         }
+    }
+}
+
+/// Where `close_range` is refused (kernels before 5.9, older seccomp profiles): one close(2)
+/// per descriptor that can be open, below the open-file limit. Async-signal-safe.
+fn close_each(first: u32, last: u32) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes only into `limit`.
+    let below = match unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } {
+        0 => limit.rlim_cur.min(u64::from(u32::MAX)) as u32,
+        _ => 1 << 20,
+    };
+    for fd in first..=last.min(below.saturating_sub(1)) {
+        // SAFETY: closing a descriptor the child does not keep; EBADF for one never open.
+        unsafe { libc::close(fd as RawFd) };
     }
 }
 
@@ -121,6 +147,7 @@ pub fn run_bounded(command: &mut Command, limit: Duration) -> io::Result<ExitSta
 mod tests {
     use super::*;
     use nix::unistd::{ForkResult, fork};
+    use std::os::fd::{AsRawFd, OwnedFd};
 
     #[test]
     fn a_child_that_hangs_is_killed_and_reaped() {
@@ -170,6 +197,38 @@ mod tests {
                 .unwrap()
                 .success()
         );
+    }
+
+    /// In a forked child (closing descriptors in the test process would close the harness's
+    /// own): whether `keep` survive and every other descriptor above stderr is closed.
+    fn child_closes_all_but_kept(close_range: fn(u32, u32) -> bool) -> bool {
+        let pipes: Vec<(OwnedFd, OwnedFd)> = (0..4).map(|_| nix::unistd::pipe().unwrap()).collect();
+        let keep = [pipes[1].0.as_raw_fd(), pipes[2].1.as_raw_fd()];
+        let others: Vec<RawFd> = pipes
+            .iter()
+            .flat_map(|(r, w)| [r.as_raw_fd(), w.as_raw_fd()])
+            .filter(|fd| !keep.contains(fd))
+            .collect();
+        // SAFETY: the child only calls async-signal-safe functions.
+        match unsafe { fork() }.unwrap() {
+            ForkResult::Child => {
+                close_fds_except_with(&keep, close_range);
+                // SAFETY: fcntl(F_GETFD) only reads the descriptor's flags.
+                let open = |fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1;
+                let right = keep.iter().all(|&fd| open(fd)) && others.iter().all(|&fd| !open(fd));
+                unsafe { libc::_exit(if right { 0 } else { 1 }) }
+            }
+            ForkResult::Parent { child } => {
+                expect_success(reap_within(child, EXIT_GRACE).unwrap()).is_ok()
+            }
+        }
+    }
+
+    #[test]
+    fn a_child_keeps_only_its_own_descriptors_with_or_without_close_range() {
+        assert!(child_closes_all_but_kept(close_range), "with close_range");
+        let refused = |_: u32, _: u32| false;
+        assert!(child_closes_all_but_kept(refused), "close_range refused");
     }
 
     #[test]
