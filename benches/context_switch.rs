@@ -23,6 +23,7 @@
 //! Run with: `cargo bench --bench context_switch`
 
 use concurrency_costs::harness::{self, Group};
+use concurrency_costs::limits::{self, FdLimit};
 use concurrency_costs::link::{Channel, Condvar, Futex, Link, Pipe};
 use concurrency_costs::placement::Placement::{self, CrossCore, SameCore, Unpinned};
 use concurrency_costs::ring::{ProcessPingPong, ThreadRing};
@@ -50,9 +51,15 @@ fn context_switch(c: &mut Criterion) {
     match SameCore.plan() {
         Ok(plan) => {
             for n in RING_SIZES {
-                group.partner("thread_ring", &n.to_string(), || {
-                    ThreadRing::<Pipe>::spawn(n, &plan)
-                });
+                // Each member holds a pipe (two descriptors) and all but one are threads.
+                let room = limits::room_for_threads(n as u64)
+                    .and_then(|()| FdLimit::raise_for(2 * n as u64));
+                match room {
+                    Ok(_fds) => group.partner("thread_ring", &n.to_string(), || {
+                        ThreadRing::<Pipe>::spawn(n, &plan)
+                    }),
+                    Err(why) => group.skip("thread_ring", &n.to_string(), &why),
+                }
             }
         }
         Err(why) => RING_SIZES

@@ -18,7 +18,8 @@
 //! Run with: `cargo bench --bench epoll_wait`
 
 use concurrency_costs::harness::{self, Group};
-use concurrency_costs::readiness::{FdLimit, ReadySet};
+use concurrency_costs::limits::FdLimit;
+use concurrency_costs::readiness::ReadySet;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// Registered descriptors: one, a handful, a small server, a busy one, C10K.
@@ -28,7 +29,7 @@ fn epoll_wait(c: &mut Criterion) {
     let mut group = Group::new(c, "epoll_wait");
     for n in SIZES {
         let size = n.to_string();
-        let _limit = match FdLimit::raise_for(n) {
+        let _limit = match FdLimit::raise_for(n as u64) {
             Ok(limit) => limit,
             Err(why) => {
                 for function in ["epoll", "poll", "select", "epoll_all_ready"] {

@@ -54,6 +54,7 @@ pub fn criterion() -> Criterion {
     static PRINTED: Once = Once::new();
     PRINTED.call_once(|| {
         eprintln!("environment: {}", Environment::capture().summary());
+        crate::limits::raise_fd_soft_limit();
         start_watchdog();
     });
     Criterion::default()

@@ -4,47 +4,8 @@
 //! thousand fit under a 20,000-descriptor limit.
 
 use crate::placement::Skip;
-use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-
-/// Descriptors this process keeps for itself beyond a set (stdio, Criterion's files, the
-/// epoll instance), so a set is only built when it fits with this margin to spare.
-const FD_MARGIN: u64 = 64;
-
-/// Raises the soft open-file limit for as long as it lives, then restores it.
-pub struct FdLimit {
-    previous_soft: u64,
-    hard: u64,
-}
-
-impl FdLimit {
-    /// Makes room for `fds` more descriptors, or says why this machine cannot.
-    pub fn raise_for(fds: usize) -> Result<FdLimit, Skip> {
-        let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)
-            .map_err(|e| Skip(format!("cannot read the open-file limit: {e}")))?;
-        let needed = fds as u64 + FD_MARGIN;
-        if needed > hard {
-            return Err(Skip(format!(
-                "needs {needed} open files, the hard limit here is {hard} and cannot be raised"
-            )));
-        }
-        if needed > soft {
-            setrlimit(Resource::RLIMIT_NOFILE, needed.max(soft), hard)
-                .map_err(|e| Skip(format!("cannot raise the open-file limit: {e}")))?;
-        }
-        Ok(FdLimit {
-            previous_soft: soft,
-            hard,
-        })
-    }
-}
-
-impl Drop for FdLimit {
-    fn drop(&mut self) {
-        let _ = setrlimit(Resource::RLIMIT_NOFILE, self.previous_soft, self.hard);
-    }
-}
 
 /// `registered` eventfds, the last `ready` of them readable (level-triggered), registered in
 /// one epoll instance and described for `poll` and `select`.
@@ -270,11 +231,5 @@ mod tests {
             select.select().unwrap_err().raw_os_error(),
             Some(libc::EINVAL)
         );
-    }
-
-    #[test]
-    fn a_limit_beyond_the_hard_limit_is_a_skip() {
-        let skip = FdLimit::raise_for(usize::MAX / 2).err().unwrap();
-        assert!(skip.0.contains("hard limit"), "{skip}");
     }
 }

@@ -32,10 +32,11 @@ impl Ballast {
         Ballast { bytes }
     }
 
-    /// Whether `len` bytes of ballast fit in the memory available now, with room to spare
-    /// for the fork's page tables and the rest of the system.
+    /// Whether `len` bytes of ballast fit in the memory available now (the machine's, or
+    /// what a container's cgroup leaves), with room to spare for the fork's page tables and
+    /// the rest of the system.
     pub fn fits(len: usize) -> Result<(), Skip> {
-        let available = available_memory().unwrap_or(u64::MAX);
+        let available = crate::limits::available_memory().unwrap_or(u64::MAX);
         if (len as u64).saturating_mul(2) > available {
             return Err(Skip(format!(
                 "needs {} MiB of free memory for the ballast, {} MiB available",
@@ -53,14 +54,6 @@ impl Ballast {
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
-}
-
-/// `MemAvailable` from `/proc/meminfo`, in bytes.
-fn available_memory() -> Option<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 pub fn page_size() -> usize {

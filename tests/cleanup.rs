@@ -2,9 +2,10 @@
 //! child process (not even a zombie). These counts are process-wide, so the tests in this
 //! file take turns.
 
+use concurrency_costs::limits::FdLimit;
 use concurrency_costs::link::{Channel, Condvar, Futex, Link, Pipe};
 use concurrency_costs::placement::Placement;
-use concurrency_costs::readiness::{FdLimit, ReadySet};
+use concurrency_costs::readiness::ReadySet;
 use concurrency_costs::ring::{Partner, ProcessPingPong, ThreadRing};
 use concurrency_costs::spawn::{Ballast, Program, fork_exit_wait};
 use nix::errno::Errno;

@@ -82,7 +82,7 @@ pub struct ClientReport {
 
 /// Runs the client against `addr` and returns its report (also printed as `result <json>`).
 pub fn run(addr: SocketAddr, workload: &Workload) -> io::Result<ClientReport> {
-    super::limits::raise_fd_limit();
+    crate::limits::raise_fd_soft_limit();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     std::thread::Builder::new()
         .name("stdin-watch".into())

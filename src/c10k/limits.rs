@@ -2,24 +2,12 @@
 //! not fit is skipped with the reason instead of failing halfway.
 
 use super::{Model, Workload};
-use nix::sys::resource::{Resource, getrlimit, setrlimit};
+use nix::sys::resource::{Resource, getrlimit};
 
 /// Descriptors a process needs beyond one per connection (listener, pipes, runtime fds).
 const FD_MARGIN: u64 = 64;
 /// Threads beyond the model's own (runtime workers, blocking pools, the acceptor).
 const THREAD_MARGIN: u64 = 600;
-
-/// Raises this process's soft descriptor limit to its hard limit; returns the soft limit now.
-pub fn raise_fd_limit() -> u64 {
-    match getrlimit(Resource::RLIMIT_NOFILE) {
-        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
-            Ok(()) => hard,
-            Err(_) => soft,
-        },
-        Ok((soft, _)) => soft,
-        Err(_) => 0,
-    }
-}
 
 fn read_number(path: &str) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
@@ -59,22 +47,9 @@ pub fn check(model: Model, workload: &Workload) -> Result<(), String> {
             workload.connections
         ));
     }
-    let tasks = tasks_needed(model, workload) + THREAD_MARGIN;
-    let task_limits = [
-        (
-            "kernel.threads-max",
-            read_number("/proc/sys/kernel/threads-max"),
-        ),
-        ("kernel.pid_max", read_number("/proc/sys/kernel/pid_max")),
-        (
-            "ulimit -u",
-            getrlimit(Resource::RLIMIT_NPROC).ok().map(|(soft, _)| soft),
-        ),
-    ];
-    for (name, limit) in task_limits {
-        if let Some(limit) = limit.filter(|&l| l < tasks) {
-            problems.push(format!("needs {tasks} threads, {name} is {limit}"));
-        }
+    if let Err(why) = crate::limits::room_for_threads(tasks_needed(model, workload) + THREAD_MARGIN)
+    {
+        problems.push(why.0);
     }
     if model == Model::ThreadPerConnection {
         // Each thread stack is a mapping plus its guard page.
@@ -128,11 +103,5 @@ mod tests {
             ..Workload::default()
         };
         assert!(check(Model::Smol, &empty).is_err());
-    }
-
-    #[test]
-    fn raising_the_fd_limit_never_lowers_it() {
-        let (before, _) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
-        assert!(raise_fd_limit() >= before);
     }
 }

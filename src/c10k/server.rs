@@ -192,7 +192,7 @@ where
 /// until standard input closes, then prints `stats <json>` and returns. Worker processes and
 /// threads end with the process.
 pub fn serve(model: Model, workload: &Workload) -> io::Result<()> {
-    crate::c10k::limits::raise_fd_limit();
+    crate::limits::raise_fd_soft_limit();
     let counters = Counters::shared();
     let listener = listen(0, model == Model::Monoio)?;
     let port = listener.local_addr()?.port();
@@ -488,14 +488,19 @@ fn monoio_server(
     for _ in 1..WORKERS {
         listeners.push(listen(port, true)?);
     }
-    // Fail here, with the reason, rather than in a server thread.
-    drop(Monoio::new().map_err(|skip| io::Error::other(skip.0))?);
+    // Each worker builds its own ring, and any of them can be refused (a memlock limit that
+    // fits one ring, not four): each says so before the server counts as started.
+    let (built_tx, built) = std::sync::mpsc::channel();
     for (i, listener) in listeners.into_iter().enumerate() {
+        let built_tx = built_tx.clone();
         spawn_thread(&format!("monoio-{i}"), move || {
-            let mut runtime = monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
+            let runtime = monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
                 .enable_timer()
-                .build()
-                .expect("io_uring was available a moment ago");
+                .build();
+            let _ = built_tx.send(runtime.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+            let Ok(mut runtime) = runtime else {
+                return;
+            };
             runtime.block_on(async move {
                 let listener = monoio::net::TcpListener::from_std(listener).expect("listener");
                 loop {
@@ -512,8 +517,27 @@ fn monoio_server(
             })
         });
     }
+    for i in 0..WORKERS {
+        match built.recv_timeout(WORKER_START) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(io::Error::other(format!(
+                    "io_uring is unavailable for monoio worker {i} of {WORKERS}: {e}"
+                )));
+            }
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("monoio worker {i} did not start within {WORKER_START:?}"),
+                ));
+            }
+        }
+    }
     Ok(())
 }
+
+/// How long a server worker may take to build its runtime.
+const WORKER_START: Duration = Duration::from_secs(10);
 
 async fn serve_monoio(mut stream: monoio::net::TcpStream, work: Work) {
     use monoio::io::{AsyncReadRentExt, AsyncWriteRentExt};
