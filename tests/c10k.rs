@@ -216,3 +216,66 @@ fn an_unknown_model_is_a_usage_error_in_one_line() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("--list"), "{stderr}");
 }
+
+#[test]
+fn out_of_range_arguments_are_refused_in_one_line_before_anything_starts() {
+    // Its children would count as left behind by a run beside it.
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let target = temp_target("bad-arguments");
+    for bad in [
+        ["--deadline", "-1"],
+        ["--deadline", "NaN"],
+        ["--deadline", "1e30"],
+        ["--deadline", "0"],
+        ["--rate", "0"],
+        ["--rate", "-5"],
+        ["--rate", "inf"],
+        ["--io-ms", "-1"],
+        ["--io-ms", "NaN"],
+        ["--connections", "0"],
+        ["--requests", "0"],
+        ["--pool-threads", "0"],
+        ["--connections", "lots"],
+    ] {
+        let output = Command::new(COSTS)
+            .args(["c10k", "--model", "smol"])
+            .args(bad)
+            .env("CARGO_TARGET_DIR", &target)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
+        assert!(
+            stderr.contains(bad[0]) || stderr.contains(bad[1]),
+            "{bad:?}: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "{bad:?}: a run started");
+    }
+    assert!(!target.join("costs").exists(), "a refused run kept results");
+    let _ = std::fs::remove_dir_all(&target);
+}
+
+#[test]
+fn a_run_cut_short_by_its_deadline_is_not_a_success() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    adopt_orphans();
+    let target = temp_target("short");
+    // Requests that wait five seconds, in a run allowed one.
+    let output = Command::new(COSTS)
+        .args(["c10k", "--model", "smol", "--connections", "10"])
+        .args(["--io-ms", "5000", "--deadline", "1", "--json"])
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    assert_no_process_left(Model::Smol);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report: C10kReport = serde_json::from_slice(&output.stdout).unwrap();
+    let trouble = report.runs[0].trouble().expect("the run was cut short");
+    assert!(
+        stderr.contains(&format!("costs: smol: {trouble}")),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&target);
+}

@@ -150,7 +150,18 @@ enum Format {
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // clap's first line says what is wrong; the usage after it repeats `--help`.
+            let message = e.to_string();
+            let first = message.lines().next().unwrap_or("bad arguments");
+            eprintln!("costs: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command {
         Commands::Record(args) => exit_on_bad_input(gate::record(&args)),
         Commands::Check(args) => exit_on_bad_input(gate::check(&args)),
         Commands::Compare(args) => exit_on_bad_input(gate::compare(&args)),

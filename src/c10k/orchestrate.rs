@@ -72,6 +72,36 @@ impl ModelRun {
             Outcome::Failed { .. } => false,
         }
     }
+
+    /// What went wrong in a run that was not skipped: it failed, ended early, or some
+    /// connection or request did not succeed. `None` for a clean run and for a skip.
+    pub fn trouble(&self) -> Option<String> {
+        match &self.outcome {
+            Outcome::Skipped { .. } => None,
+            Outcome::Failed { reason } => Some(format!("failed: {reason}")),
+            Outcome::Measured(m) => {
+                let c = &m.client;
+                let mut trouble = Vec::new();
+                if let Some(why) = &m.partial {
+                    trouble.push(format!("partial: {why}"));
+                }
+                if c.established < c.connections {
+                    trouble.push(format!(
+                        "{} of {} connections never made",
+                        c.connections - c.established,
+                        c.connections
+                    ));
+                }
+                if c.connect_errors > 0 {
+                    trouble.push(format!("{} connect errors", c.connect_errors));
+                }
+                if c.request_errors > 0 {
+                    trouble.push(format!("{} request errors", c.request_errors));
+                }
+                (!trouble.is_empty()).then(|| trouble.join(", "))
+            }
+        }
+    }
 }
 
 /// What the caller sees while a run goes on.

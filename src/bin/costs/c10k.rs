@@ -1,6 +1,6 @@
 //! `costs c10k`: the command line of the whole-server runs, and its progress bar.
 
-use concurrency_costs::c10k::orchestrate::{self, ModelRun, Progress, Quiet};
+use concurrency_costs::c10k::orchestrate::{self, ModelRun, Outcome, Progress, Quiet};
 use concurrency_costs::c10k::report::{self, C10kReport};
 use concurrency_costs::c10k::{Model, Placement, Work, Workload, client, server};
 use concurrency_costs::environment::Environment;
@@ -28,10 +28,15 @@ pub struct C10kArgs {
     requests: u32,
     /// Send at this many requests per second in total, each timed from when it was due;
     /// without it every connection sends at once.
-    #[arg(long, value_name = "PER_SECOND")]
+    #[arg(long, value_name = "PER_SECOND", allow_negative_numbers = true)]
     rate: Option<f64>,
     /// Simulated I/O per request, waited the model's own way.
-    #[arg(long, default_value_t = 10.0, value_name = "MS")]
+    #[arg(
+        long,
+        default_value_t = 10.0,
+        value_name = "MS",
+        allow_negative_numbers = true
+    )]
     io_ms: f64,
     /// CPU-bound requests instead: each hashes a buffer (SHA-256) of --hash-kib.
     #[arg(long)]
@@ -49,7 +54,12 @@ pub struct C10kArgs {
     #[arg(long, default_value_t = 100, value_name = "N")]
     prefork_workers: usize,
     /// Each model's run must end within this; what is unfinished is reported as partial.
-    #[arg(long, default_value_t = 120.0, value_name = "SECONDS")]
+    #[arg(
+        long,
+        default_value_t = 120.0,
+        value_name = "SECONDS",
+        allow_negative_numbers = true
+    )]
     deadline: f64,
     /// Print the results as JSON instead of a table.
     #[arg(long)]
@@ -62,7 +72,43 @@ enum PlacementArg {
     Pool,
 }
 
+/// The longest run `--deadline` may ask for: a day, far beyond any run of this tool, and
+/// short of the durations that overflow the clock.
+const LONGEST_DEADLINE_S: f64 = 86_400.0;
+
 impl C10kArgs {
+    /// Every value checked before a server or client starts: the first one out of range.
+    fn check(&self) -> Result<(), String> {
+        let counts = [
+            ("--connections", self.connections),
+            ("--requests", self.requests as usize),
+            ("--hash-kib", self.hash_kib),
+            ("--pool-threads", self.pool_threads),
+            ("--prefork-workers", self.prefork_workers),
+        ];
+        if let Some((flag, _)) = counts.iter().find(|(_, n)| *n == 0) {
+            return Err(format!("{flag} must be at least 1"));
+        }
+        if let Some(rate) = self.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+            return Err(format!(
+                "--rate {rate}: must be a number of requests per second above 0"
+            ));
+        }
+        if !(self.io_ms.is_finite() && self.io_ms >= 0.0) {
+            return Err(format!(
+                "--io-ms {}: must be 0 or more milliseconds",
+                self.io_ms
+            ));
+        }
+        if !(self.deadline > 0.0 && self.deadline <= LONGEST_DEADLINE_S) {
+            return Err(format!(
+                "--deadline {}: must be above 0 and at most {LONGEST_DEADLINE_S} seconds",
+                self.deadline
+            ));
+        }
+        Ok(())
+    }
+
     fn workload(&self) -> Workload {
         let work = match self.cpu_work {
             false => Work::Io { ms: self.io_ms },
@@ -126,7 +172,7 @@ pub fn c10k(args: &C10kArgs) -> ExitCode {
         Model::ALL.iter().for_each(|m| println!("{}", m.id()));
         return ExitCode::SUCCESS;
     }
-    let models = match args.chosen_models() {
+    let models = match args.check().and_then(|()| args.chosen_models()) {
         Ok(models) => models,
         Err(why) => {
             eprintln!("costs: {why}");
@@ -177,8 +223,27 @@ pub fn c10k(args: &C10kArgs) -> ExitCode {
         Ok(path) => eprintln!("costs: results kept in {}", path.display()),
         Err(e) => eprintln!("costs: cannot keep the results in target/costs: {e}"),
     }
-    let finished = report.runs.iter().all(ModelRun::finished);
-    match finished && !INTERRUPTED.load(Ordering::Relaxed) {
+    exit_status(&report.runs, INTERRUPTED.load(Ordering::Relaxed))
+}
+
+/// Success only when some model ran and every run was clean; each one that was not gets a
+/// line saying what went wrong.
+fn exit_status(runs: &[ModelRun], interrupted: bool) -> ExitCode {
+    let mut clean = !interrupted;
+    for run in runs {
+        if let Some(trouble) = run.trouble() {
+            eprintln!("costs: {}: {trouble}", run.model.id());
+            clean = false;
+        }
+    }
+    if runs
+        .iter()
+        .all(|r| matches!(r.outcome, Outcome::Skipped { .. }))
+    {
+        eprintln!("costs: no model could run on this machine (the table says why)");
+        clean = false;
+    }
+    match clean {
         true => ExitCode::SUCCESS,
         false => ExitCode::from(1),
     }
