@@ -6,9 +6,10 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 use std::io;
+use std::io::Read;
 use std::os::fd::RawFd;
 use std::os::unix::process::CommandExt;
-use std::process::{Command, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long a partner process may take to exit after its input closes before it is killed.
@@ -114,6 +115,26 @@ pub fn is_gone(pid: Pid) -> bool {
 /// whole past the limit (the program and anything it started), and with the kernel's promise
 /// to kill it if this process dies first. `Err(TimedOut)` names the limit.
 pub fn run_bounded(command: &mut Command, limit: Duration) -> io::Result<ExitStatus> {
+    let mut child = spawn_in_own_group(command)?;
+    wait_bounded(&mut child, limit)
+}
+
+/// [`run_bounded`] that also collects what the program writes to standard output.
+pub fn output_bounded(command: &mut Command, limit: Duration) -> io::Result<(ExitStatus, Vec<u8>)> {
+    let mut child = spawn_in_own_group(command.stdout(Stdio::piped()))?;
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    // Read while waiting: a program that fills the pipe would otherwise never exit.
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        stdout.read_to_end(&mut bytes).map(|_| bytes)
+    });
+    let status = wait_bounded(&mut child, limit);
+    // Every writer is gone now (the group was killed on a timeout), so the read ends.
+    let bytes = reader.join().expect("the reader does not panic")?;
+    Ok((status?, bytes))
+}
+
+fn spawn_in_own_group(command: &mut Command) -> io::Result<Child> {
     command.process_group(0);
     // SAFETY: prctl is async-signal-safe; the closure touches no memory of the parent.
     unsafe {
@@ -122,7 +143,10 @@ pub fn run_bounded(command: &mut Command, limit: Duration) -> io::Result<ExitSta
             Ok(())
         });
     }
-    let mut child = command.spawn()?;
+    command.spawn()
+}
+
+fn wait_bounded(child: &mut Child, limit: Duration) -> io::Result<ExitStatus> {
     let group = Pid::from_raw(child.id() as i32);
     let deadline = Instant::now() + limit;
     loop {
@@ -229,6 +253,23 @@ mod tests {
         assert!(child_closes_all_but_kept(close_range), "with close_range");
         let refused = |_: u32, _: u32| false;
         assert!(child_closes_all_but_kept(refused), "close_range refused");
+    }
+
+    #[test]
+    fn bounded_output_is_collected_whole_or_cut_off_at_the_limit() {
+        let (status, out) = output_bounded(
+            Command::new("sh").args(["-c", "seq 1 100000"]),
+            Duration::from_secs(30),
+        )
+        .unwrap();
+        assert!(status.success());
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 100_000);
+        let err = output_bounded(
+            Command::new("sh").args(["-c", "echo started; sleep 30"]),
+            Duration::from_millis(300),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     }
 
     #[test]

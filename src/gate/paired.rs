@@ -10,6 +10,7 @@
 
 use super::criterion;
 use super::judge::{self, Judgement, Pair, Verdict};
+use crate::process::output_bounded;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -80,21 +81,26 @@ pub struct Measured {
     pub benchmarks: BTreeMap<String, Record>,
 }
 
+/// Listing a bench executable's benchmarks takes well under a second.
+const LIST_LIMIT: Duration = Duration::from_secs(60);
+
+/// A clean build of the benches takes about five minutes on two cores; one waiting on another
+/// cargo's lock of the same target directory would wait for ever.
+const BUILD_LIMIT: Duration = Duration::from_secs(60 * 60);
+
 /// The benchmark IDs an executable holds (`--bench --list`).
 pub fn list(binary: &Path) -> Result<Vec<String>, String> {
-    let out = Command::new(binary)
-        .args(["--bench", "--list"])
-        .stderr(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} --list failed ({})",
-            binary.display(),
-            out.status
-        ));
+    let (status, stdout) = output_bounded(
+        Command::new(binary)
+            .args(["--bench", "--list"])
+            .stderr(Stdio::null()),
+        LIST_LIMIT,
+    )
+    .map_err(|e| format!("{} --list: {e}", binary.display()))?;
+    if !status.success() {
+        return Err(format!("{} --list failed ({status})", binary.display()));
     }
-    Ok(String::from_utf8_lossy(&out.stdout)
+    Ok(String::from_utf8_lossy(&stdout)
         .lines()
         .filter_map(|l| l.strip_suffix(": benchmark"))
         .map(str::to_string)
@@ -125,13 +131,12 @@ pub fn build(tree: &Path, target_dir: Option<&Path>) -> Result<Vec<BenchBinary>,
     if let Some(dir) = target_dir {
         cargo.env("CARGO_TARGET_DIR", dir);
     }
-    let out = cargo
-        .output()
-        .map_err(|e| format!("cannot run cargo in {}: {e}", tree.display()))?;
-    if !out.status.success() {
+    let (status, stdout) = output_bounded(&mut cargo, BUILD_LIMIT)
+        .map_err(|e| format!("cargo bench --no-run in {}: {e}", tree.display()))?;
+    if !status.success() {
         return Err(format!("building the benches in {} failed", tree.display()));
     }
-    Ok(String::from_utf8_lossy(&out.stdout)
+    Ok(String::from_utf8_lossy(&stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<Message>(line).ok())
         .filter(|m| m.reason == "compiler-artifact")

@@ -486,10 +486,10 @@ fn count(n: usize, noun: &str) -> String {
 }
 
 fn today() -> String {
-    std::process::Command::new("date")
-        .arg("+%Y-%m-%d")
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
+    concurrency_costs::process::output_bounded(
+        std::process::Command::new("date").arg("+%Y-%m-%d"),
+        std::time::Duration::from_secs(5),
+    )
+    .map(|(_, out)| String::from_utf8_lossy(&out).trim().to_string())
+    .unwrap_or_default()
 }
