@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Independent reference figures for the kernel-level benches, to compare with
 # `cargo bench --bench context_switch --bench fork --bench thread_spawn --bench syscall`:
-#   - perf bench sched pipe (Debian package linux-perf, installed here if missing),
-#     pinned with taskset; perf reports per round trip, this prints per one-way hop too;
+#   - perf bench sched pipe (Debian package linux-perf; without it these rows are skipped
+#     and the install command printed, or installed with --install-perf), pinned with
+#     taskset; perf reports per round trip, this prints per one-way hop too;
 #   - scripts/reference/kernel_costs.c, the same operations in a few lines of C.
-# Usage: scripts/reference.sh
+# Usage: scripts/reference.sh [--install-perf]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! perf bench sched pipe -l 1 >/dev/null 2>&1; then
-  echo "installing linux-perf for 'perf bench sched pipe'..." >&2
+have_perf() { perf bench sched pipe -l 1 >/dev/null 2>&1; }
+if ! have_perf && [ "${1:-}" = "--install-perf" ]; then
+  echo "installing linux-perf: apt-get install linux-perf" >&2
   apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null
 fi
 
@@ -27,13 +29,17 @@ perf_pipe() { # $1 label, rest: taskset CPU list and perf flags
 }
 
 echo "== perf bench sched pipe ($loops round trips; one round trip = two hops)"
-perf_pipe "perf: processes, one CPU (taskset -c 0)" 0
-perf_pipe "perf: threads, one CPU (taskset -c 0 -T)" 0 -T
-if [ "$(nproc)" -ge 2 ]; then
-  perf_pipe "perf: processes, two CPUs (taskset -c 0,1)" 0,1
-  perf_pipe "perf: threads, two CPUs (taskset -c 0,1 -T)" 0,1 -T
+if ! have_perf; then
+  echo "skipped: perf is not installed (Debian: apt-get install linux-perf, or rerun with --install-perf)"
 else
-  echo "skipped two-CPU runs: this machine has one CPU"
+  perf_pipe "perf: processes, one CPU (taskset -c 0)" 0
+  perf_pipe "perf: threads, one CPU (taskset -c 0 -T)" 0 -T
+  if [ "$(nproc)" -ge 2 ]; then
+    perf_pipe "perf: processes, two CPUs (taskset -c 0,1)" 0,1
+    perf_pipe "perf: threads, two CPUs (taskset -c 0,1 -T)" 0,1 -T
+  else
+    echo "skipped two-CPU runs: this machine has one CPU"
+  fi
 fi
 echo
 echo "== scripts/reference/kernel_costs.c (per operation)"
