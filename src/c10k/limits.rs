@@ -1,13 +1,16 @@
 //! What a run needs from this machine, checked before it starts, so that a model that does
 //! not fit is skipped with the reason instead of failing halfway.
 
-use super::{Model, Workload};
+use super::{Model, Placement, Work, Workload};
 use nix::sys::resource::{Resource, getrlimit};
 
 /// Descriptors a process needs beyond one per connection (listener, pipes, runtime fds).
 const FD_MARGIN: u64 = 64;
-/// Threads beyond the model's own (runtime workers, blocking pools, the acceptor).
-const THREAD_MARGIN: u64 = 600;
+/// Threads beyond the model's own (runtime workers, the acceptor, the client's).
+const THREAD_MARGIN: u64 = 16;
+/// Threads a runtime's blocking pool may grow to when requests are hashed on it (tokio's
+/// default maximum is 512; async-std's and smol's pools stay below that).
+const BLOCKING_POOL: u64 = 512;
 
 fn read_number(path: &str) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
@@ -27,7 +30,13 @@ fn tasks_needed(model: Model, workload: &Workload) -> u64 {
         Model::ThreadPerConnection => workload.connections as u64,
         Model::ThreadPool => workload.pool_threads as u64,
         Model::Prefork => workload.prefork_workers as u64,
-        _ => 0,
+        _ => match workload.work {
+            Work::Cpu {
+                placement: Placement::Pool,
+                ..
+            } => BLOCKING_POOL,
+            _ => 0,
+        },
     }
 }
 

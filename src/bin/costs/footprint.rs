@@ -36,7 +36,13 @@ enum Row {
 /// In the child process: measure one kind and print its row.
 pub fn measure_here(kind: &str, units: usize) -> ExitCode {
     let row = if let Some((_, stack)) = THREAD_UNITS.iter().find(|(name, _)| *name == kind) {
-        Row::Measured(Footprint::from_sample(kind, &parked_threads(units, *stack)))
+        match concurrency_costs::limits::room_for_threads(units as u64) {
+            Ok(()) => Row::Measured(Footprint::from_sample(kind, &parked_threads(units, *stack))),
+            Err(why) => Row::Skipped {
+                unit: kind.into(),
+                reason: why.to_string(),
+            },
+        }
     } else if let Some(flavour) = FLAVOURS.iter().find(|f| f.id == kind) {
         match (flavour.start)() {
             Ok(mut scheduler) => Row::Measured(Footprint::from_sample(
@@ -108,9 +114,13 @@ fn keep_footprints(rows: &[Row]) -> std::io::Result<()> {
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default();
+    // A kind that fell short (not every unit alive) is reported, never kept over a whole one.
     for row in rows {
-        if let Row::Measured(f) = row {
-            kept.insert(f.unit.clone(), f.clone());
+        match row {
+            Row::Measured(f) if f.is_complete() => {
+                kept.insert(f.unit.clone(), f.clone());
+            }
+            _ => {}
         }
     }
     concurrency_costs::durable::write_atomically(&path, &serde_json::to_vec_pretty(&kept)?)
