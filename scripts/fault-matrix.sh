@@ -125,12 +125,13 @@ teardown() {
   restore=()
 }
 
-# The skipped variants a suite run printed, as "N (first reason)".
+# The skipped variants a suite run printed: how many, and each distinct reason (shortened).
 skips() {
-  local n first
+  local n reasons
   n=$(grep -c '^skipped ' "$1" || true)
-  first=$(grep -m1 '^skipped ' "$1" | sed 's/^skipped [^:]*: //' | cut -c1-60 || true)
-  [ "$n" = 0 ] && echo 0 || echo "$n (e.g. $first)"
+  reasons=$(grep '^skipped ' "$1" | sed 's/^skipped [^:]*: //; s/[0-9][0-9]*/N/g' | cut -c1-48 |
+    sort | uniq -c | sort -rn | awk '{c=$1; $1=""; printf "%s%d×%s", (NR>1?"; ":""), c, $0}')
+  [ "$n" = 0 ] && echo 0 || echo "$n: $reasons"
 }
 
 # A stuck partner: a process_pipe partner stopped mid-measurement; the watchdog must end it.
@@ -152,13 +153,16 @@ stuck_partner() {
 }
 
 # Ctrl-C as a terminal sends it: to the whole process group of the command, mid-run. The
-# command leads a session of its own; it is the row cgroup's oldest process.
+# command leads a session of its own: the process of the row's cgroup whose session is its
+# own pid.
 interrupted() {
-  local log=$1 after=$2 leader; shift 2
+  local log=$1 after=$2 leader="" p; shift 2
   bounded 300 "$log" setsid --wait "$@" &
   local runner=$!
   sleep "$after"
-  leader=$(sort -n "$PIDS_ROOT/$GROUP/cgroup.procs" | head -1)
+  for p in $(cat "$PIDS_ROOT/$GROUP/cgroup.procs"); do
+    [ "$(ps -o sid= -p "$p" | tr -d ' ')" = "$p" ] && leader=$p
+  done
   [ -n "$leader" ] && kill -INT -- "-$leader" 2>/dev/null
   wait $runner
 }
