@@ -106,6 +106,26 @@ fn close_each(first: u32, last: u32) {
     }
 }
 
+/// In a forked child: lets go of standard input and output (the parent's pipes) and puts
+/// /dev/null in their place, so that a descriptor the child opens later (an accepted socket)
+/// never lands on 0 or 1, where a stray print would write into it. Async-signal-safe.
+pub fn detach_stdin_stdout() {
+    // SAFETY: open/dup2/close on descriptors this process owns.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null < 0 {
+            libc::close(0);
+            libc::close(1);
+            return;
+        }
+        libc::dup2(null, 0);
+        libc::dup2(null, 1);
+        if null > 1 {
+            libc::close(null);
+        }
+    }
+}
+
 /// Whether `pid` no longer exists at all (exited *and* reaped; a zombie still exists).
 pub fn is_gone(pid: Pid) -> bool {
     kill(pid, None) == Err(Errno::ESRCH)
@@ -270,6 +290,26 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    }
+
+    #[test]
+    fn a_detached_child_opens_nothing_on_stdin_or_stdout() {
+        // SAFETY: the child only calls async-signal-safe functions.
+        match unsafe { fork() }.unwrap() {
+            ForkResult::Child => {
+                detach_stdin_stdout();
+                // SAFETY: a descriptor the child opens and checks, then _exit.
+                let fd = unsafe { libc::eventfd(0, 0) };
+                unsafe { libc::_exit(if fd > 2 { 0 } else { 1 }) }
+            }
+            ForkResult::Parent { child } => {
+                let status = reap_within(child, EXIT_GRACE).unwrap();
+                assert!(
+                    expect_success(status).is_ok(),
+                    "a new descriptor took 0 or 1"
+                );
+            }
+        }
     }
 
     #[test]

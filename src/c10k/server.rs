@@ -302,24 +302,8 @@ fn prefork(
         match unsafe { fork() }.map_err(io::Error::from)? {
             ForkResult::Child => {
                 crate::process::die_with_parent(master);
-                // The master's stdin and stdout belong to the starting process's pipes: the
-                // worker lets go of them, and puts /dev/null in their place so that an
-                // accepted socket never lands on descriptor 0 or 1 (where a stray print
-                // would write into a client's connection).
-                // SAFETY: open/dup2/close on descriptors this child owns.
-                unsafe {
-                    let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-                    if null >= 0 {
-                        libc::dup2(null, 0);
-                        libc::dup2(null, 1);
-                        if null > 1 {
-                            libc::close(null);
-                        }
-                    } else {
-                        libc::close(0);
-                        libc::close(1);
-                    }
-                }
+                // The master's stdin and stdout belong to the starting process's pipes.
+                crate::process::detach_stdin_stdout();
                 prefork_worker(&listener, work, counters)
             }
             ForkResult::Parent { child } => pids.push(child),
