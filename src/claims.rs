@@ -13,7 +13,9 @@ use crate::c10k::report::C10kReport;
 use crate::footprint::Footprint;
 use crate::gate::criterion::{Estimate, read_criterion};
 use crate::probe::LatencySummary;
+use crate::provenance::{Run, read_criterion_runs, this_commit};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -89,6 +91,8 @@ pub enum Verdict {
     Above { factor: f64 },
     /// No result yet; the command produces one.
     NotMeasured { command: String },
+    /// A result exists but is not one to judge: why, and the command that makes one.
+    NotTrusted { why: String, command: String },
 }
 
 impl Verdict {
@@ -122,6 +126,9 @@ impl Verdict {
             Verdict::Below { factor } => format!("cheaper than claimed, ×{}", times(*factor)),
             Verdict::Above { factor } => format!("dearer than claimed, ×{}", times(*factor)),
             Verdict::NotMeasured { command } => format!("not measured yet: {command}"),
+            Verdict::NotTrusted { why, command } => {
+                format!("not judged ({why}); measure again: {command}")
+            }
         }
     }
 }
@@ -139,13 +146,24 @@ fn times(factor: f64) -> String {
 pub struct Results {
     /// Criterion's latest mean per benchmark ID.
     pub criterion: BTreeMap<String, Estimate>,
+    /// The run behind each of Criterion's means (`target/costs/criterion_runs.json`).
+    pub criterion_runs: BTreeMap<String, Run>,
+    /// The commit whose results the report judges: its own build's.
+    pub commit: String,
     /// Latency percentiles per benchmark ID (`target/costs/blocked_loop.json`).
     pub latencies: BTreeMap<String, LatencySummary>,
     /// `costs footprint` rows per unit kind (`target/costs/footprint.json`).
     pub footprint: BTreeMap<String, Footprint>,
     /// `costs c10k` reports per scenario (`target/costs/c10k.json`).
     pub c10k: BTreeMap<String, C10kReport>,
+    /// Why each result read for the figure being computed cannot be trusted, if it cannot.
+    distrust: RefCell<Vec<String>>,
 }
+
+/// Fewer probes than this behind a percentile, or fewer units behind a footprint, and the
+/// figure is not the run the documents describe.
+const FULL_PROBES: u64 = 10_000;
+const FULL_UNITS: usize = 10_000;
 
 fn read_json<T: serde::de::DeserializeOwned + Default>(path: &Path) -> T {
     std::fs::read(path)
@@ -158,22 +176,74 @@ impl Results {
     pub fn load(criterion_dir: &Path, costs_dir: &Path) -> Results {
         Results {
             criterion: read_criterion(criterion_dir).unwrap_or_default(),
+            criterion_runs: read_criterion_runs(costs_dir),
+            commit: this_commit().to_string(),
             latencies: read_json(&costs_dir.join("blocked_loop.json")),
             footprint: read_json(&costs_dir.join("footprint.json")),
             c10k: read_json(&costs_dir.join("c10k.json")),
+            distrust: RefCell::default(),
         }
     }
 
+    /// Notes why a result just read cannot be trusted: no run recorded behind it, a run that
+    /// did not measure or of another commit, or `short` (a run that is not the full one).
+    fn note(&self, run: Option<&Run>, short: Option<String>) {
+        let why = match run {
+            None => Some("no record of the run that made it".to_string()),
+            Some(run) => run.distrust(&self.commit),
+        };
+        self.distrust
+            .borrow_mut()
+            .extend(why.into_iter().chain(short));
+    }
+
     fn mean(&self, id: &str) -> Option<f64> {
-        self.criterion.get(id).map(|e| e.mean_ns)
+        let mean = self.criterion.get(id)?.mean_ns;
+        self.note(self.criterion_runs.get(id), None);
+        Some(mean)
+    }
+
+    fn latency(&self, id: &str) -> Option<&LatencySummary> {
+        let summary = self.latencies.get(id)?;
+        let short = (summary.probes < FULL_PROBES)
+            .then(|| format!("{} probes behind it, not {FULL_PROBES}", summary.probes));
+        self.note(summary.run.as_ref(), short);
+        Some(summary)
+    }
+
+    fn footprint_of(&self, kind: &str) -> Option<&Footprint> {
+        let row = self.footprint.get(kind)?;
+        let short = (row.units < FULL_UNITS || !row.is_complete()).then(|| {
+            format!(
+                "{} of {} units alive, not {FULL_UNITS}",
+                row.alive, row.units
+            )
+        });
+        self.note(row.run.as_ref(), short);
+        Some(row)
     }
 
     fn c10k_run(&self, scenario: &str, model: Model) -> Option<&Measured> {
         let report = self.c10k.get(scenario)?;
-        report.runs.iter().find_map(|run| match &run.outcome {
+        let measured = report.runs.iter().find_map(|run| match &run.outcome {
             Outcome::Measured(m) if run.model == model => Some(m.as_ref()),
             _ => None,
-        })
+        })?;
+        let partial = measured
+            .partial
+            .as_ref()
+            .map(|why| format!("a partial run: {why}"));
+        self.note(report.run.as_ref(), partial);
+        Some(measured)
+    }
+
+    /// Computes one figure, and why it cannot be trusted if any result it read cannot be.
+    fn figure(&self, measure: &Measure) -> (Option<f64>, Option<String>) {
+        self.distrust.borrow_mut().clear();
+        let value = measure(self).filter(|v| v.is_finite());
+        let mut reasons = std::mem::take(&mut *self.distrust.borrow_mut());
+        reasons.dedup();
+        (value, (!reasons.is_empty()).then(|| reasons.join("; ")))
     }
 }
 
@@ -223,7 +293,7 @@ impl Claim {
         self.figures
             .iter()
             .map(|f| {
-                let value = (f.measure)(results).filter(|v| v.is_finite());
+                let (value, distrust) = results.figure(&f.measure);
                 Row {
                     claim: self.id.into(),
                     docs: self.docs.into(),
@@ -232,9 +302,13 @@ impl Claim {
                     unit: f.unit,
                     range: f.range,
                     value,
-                    verdict: match value {
-                        Some(v) => Verdict::of(v, f.range),
-                        None => Verdict::NotMeasured {
+                    verdict: match (value, distrust) {
+                        (Some(_), Some(why)) => Verdict::NotTrusted {
+                            why,
+                            command: f.command.into(),
+                        },
+                        (Some(v), None) => Verdict::of(v, f.range),
+                        (None, _) => Verdict::NotMeasured {
                             command: f.command.into(),
                         },
                     },
@@ -305,7 +379,7 @@ fn footprint(label: &str, unit_kind: &'static str, virtual_size: bool, range: Ra
         range,
         command: FOOTPRINT,
         measure: Box::new(move |r| {
-            let f = r.footprint.get(unit_kind)?;
+            let f = r.footprint_of(unit_kind)?;
             Some(match virtual_size {
                 true => f.virtual_per_unit,
                 false => f.rss_per_unit,
@@ -420,7 +494,7 @@ fn blocked_loop_figures(
                 unit: Unit::Nanoseconds,
                 range,
                 command: BENCH,
-                measure: Box::new(move |r| r.latencies.get(&id).map(|s| pick(s) as f64)),
+                measure: Box::new(move |r| r.latency(&id).map(|s| pick(s) as f64)),
             }
         })
         .collect()
@@ -701,8 +775,8 @@ pub fn claims() -> Vec<Claim> {
                     command: FOOTPRINT,
                     measure: Box::new(|r| {
                         Some(
-                            r.footprint.get("thread_2mib_stack")?.rss_per_unit
-                                / r.footprint.get("tokio_multi_thread_2w")?.rss_per_unit,
+                            r.footprint_of("thread_2mib_stack")?.rss_per_unit
+                                / r.footprint_of("tokio_multi_thread_2w")?.rss_per_unit,
                         )
                     }),
                 },
@@ -986,10 +1060,26 @@ fn range_text(row: &Row) -> String {
     }
 }
 
+/// How many figures were judged, and how many were not and why: the report's first line.
+pub fn judged_summary(rows: &[Row]) -> String {
+    let count = |pick: fn(&Verdict) -> bool| rows.iter().filter(|r| pick(&r.verdict)).count();
+    let untrusted = count(|v| matches!(v, Verdict::NotTrusted { .. }));
+    let missing = count(|v| matches!(v, Verdict::NotMeasured { .. }));
+    format!(
+        "{} of {} figures judged, each on a measuring run of this build ({}); {untrusted} not \
+         judged (a test or profile run, another commit, a short or partial run, or no record \
+         of the run), {missing} not measured",
+        rows.len() - untrusted - missing,
+        rows.len(),
+        this_commit()
+    )
+}
+
 /// The report as a markdown table.
 pub fn markdown(rows: &[Row], machine: &str) -> String {
     let mut out = format!(
-        "Measured on: {machine}\n\n| claim | the documents | measured | range read | here | from | verdict |\n|---|---|---|---|---|---|---|\n"
+        "Measured on: {machine}\n\n{}.\n\n| claim | the documents | measured | range read | here | from | verdict |\n|---|---|---|---|---|---|---|\n",
+        judged_summary(rows)
     );
     for row in rows {
         out.push_str(&format!(
@@ -1153,8 +1243,14 @@ mod tests {
     }
 
     fn results_with(means: &[(&str, f64)]) -> Results {
-        let mut results = Results::default();
+        let mut results = Results {
+            commit: this_commit().into(),
+            ..Results::default()
+        };
         for (id, mean) in means {
+            results
+                .criterion_runs
+                .insert(id.to_string(), Run::now(crate::provenance::Mode::Bench));
             results.criterion.insert(
                 id.to_string(),
                 Estimate {
@@ -1219,6 +1315,59 @@ mod tests {
         let c07 = find("50,000 switches/s");
         assert_eq!(c07.value, Some(7.5));
         assert!(matches!(c07.verdict, Verdict::Below { .. }));
+    }
+
+    #[test]
+    fn a_figure_from_a_run_that_did_not_measure_this_build_is_not_judged() {
+        use crate::provenance::Mode;
+        let same = "context_switch/thread_pipe/same_core";
+        let why = |results: &Results| {
+            let rows = evaluate(results);
+            let row = rows
+                .iter()
+                .find(|r| r.label.starts_with("thread switch, pipe, same core"))
+                .unwrap();
+            match &row.verdict {
+                Verdict::NotTrusted { why, .. } => why.clone(),
+                other => panic!("judged: {other:?}"),
+            }
+        };
+        let mut results = results_with(&[(same, 1500.0)]);
+        results
+            .criterion_runs
+            .insert(same.into(), Run::now(Mode::Test));
+        assert!(why(&results).contains("test"));
+        results.criterion_runs.insert(
+            same.into(),
+            Run {
+                commit: "0123456789ab".into(),
+                ..Run::now(Mode::Bench)
+            },
+        );
+        assert!(why(&results).contains("0123456789ab"));
+        results.criterion_runs.remove(same);
+        assert!(why(&results).contains("no record"));
+
+        // A blocked loop's percentiles over a test run's handful of probes.
+        let id = "blocked_loop/tokio_current_thread_inline/10ms";
+        let mut results = results_with(&[]);
+        let summary = LatencySummary {
+            probes: 200,
+            unanswered: 0,
+            mean_ns: 5e6,
+            p50_ns: 5_000_000,
+            p99_ns: 10_000_000,
+            max_ns: 10_000_000,
+            run: Some(Run::now(Mode::Bench)),
+        };
+        results.latencies.insert(id.into(), summary);
+        let rows = evaluate(&results);
+        let row = rows.iter().find(|r| r.source.starts_with(id)).unwrap();
+        assert!(
+            matches!(&row.verdict, Verdict::NotTrusted { why, .. } if why.contains("200 probes")),
+            "{row:?}"
+        );
+        assert!(judged_summary(&rows).contains("not judged"));
     }
 
     #[test]

@@ -70,6 +70,9 @@ pub struct Footprint {
     pub page_tables_per_unit: f64,
     pub kernel_stack_per_unit: f64,
     pub threads_added: i64,
+    /// The run that kept it; none in files kept before runs were recorded.
+    #[serde(default)]
+    pub run: Option<crate::provenance::Run>,
 }
 
 impl Footprint {
@@ -85,6 +88,7 @@ impl Footprint {
             page_tables_per_unit: per(s.during.page_tables, s.before.page_tables),
             kernel_stack_per_unit: per(s.during.kernel_stacks, s.before.kernel_stacks),
             threads_added: s.during.threads as i64 - s.before.threads as i64,
+            run: None,
         }
     }
 

@@ -4,7 +4,8 @@
 
 use crate::environment::Environment;
 use crate::placement::{CpuPlan, Placement, Skip};
-use crate::probe::{LatencySummary, PROBE_DEADLINE, record_summary};
+use crate::probe::{LatencySummary, PROBE_DEADLINE, costs_dir, record_summary};
+use crate::provenance::{Mode, Run, record_criterion_run};
 use crate::ring::Partner;
 use crate::runtime::{FLAVOURS, Flavour};
 use crate::tasks::{RingRun, TaskScheduler};
@@ -214,15 +215,25 @@ impl<'a> Group<'a> {
         watchdog::beat(&self.id(function, parameter), doing);
     }
 
-    /// A benchmark with no state kept across iterations.
+    /// A benchmark with no state kept across iterations. A measuring run records itself as
+    /// the run behind the benchmark's result.
     pub fn bench(&mut self, function: &str, parameter: &str, mut f: impl FnMut(&mut Bencher<'_>)) {
         let id = self.id(function, parameter);
+        let mut ran = false;
         self.inner
             .bench_function(Self::criterion_id(function, parameter), |b| {
-                // Criterion calls this once per warm-up batch and per sample.
+                // Criterion calls this once per warm-up batch and per sample, and not at all
+                // for a benchmark the filter leaves out.
+                ran = true;
                 watchdog::beat(&id, "timing a sample");
                 f(b)
             });
+        if ran && measuring(std::env::args()) {
+            let run = Run::now(Mode::Bench);
+            if let Err(e) = record_criterion_run(&costs_dir(), &id, &run) {
+                eprintln!("{id}: cannot record the run behind the result: {e}");
+            }
+        }
     }
 
     /// A benchmark whose state is built on first use, only if the filter selects it, and

@@ -17,6 +17,7 @@ pub mod offload;
 pub mod placement;
 pub mod probe;
 pub mod process;
+pub mod provenance;
 pub mod readiness;
 pub mod ring;
 pub mod runtime;

@@ -5,6 +5,7 @@
 //! stamp. A stall therefore counts against every probe queued behind it, instead of delaying
 //! the next probe and hiding (coordinated omission).
 
+use crate::provenance::{Mode, Run};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -151,6 +152,9 @@ pub struct LatencySummary {
     pub p50_ns: u64,
     pub p99_ns: u64,
     pub max_ns: u64,
+    /// The run that recorded it; none in files kept before runs were recorded.
+    #[serde(default)]
+    pub run: Option<Run>,
 }
 
 impl LatencySummary {
@@ -162,6 +166,7 @@ impl LatencySummary {
             p50_ns: h.value_at_quantile(0.50),
             p99_ns: h.value_at_quantile(0.99),
             max_ns: h.max(),
+            run: None,
         }
     }
 }
@@ -179,7 +184,8 @@ pub fn costs_dir() -> PathBuf {
 }
 
 /// Merges `summary` under `id` into `<costs dir>/<file>`, written atomically (a temporary
-/// file renamed over the old one), so a crash never leaves a half-written file behind.
+/// file renamed over the old one), so a crash never leaves a half-written file behind. Only a
+/// measuring run records: the summary is stamped as one.
 pub fn record_summary(file: &str, id: &str, summary: &LatencySummary) -> std::io::Result<()> {
     let dir = costs_dir();
     std::fs::create_dir_all(&dir)?;
@@ -188,7 +194,14 @@ pub fn record_summary(file: &str, id: &str, summary: &LatencySummary) -> std::io
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default();
-    all.insert(id.to_string(), summary.clone());
+    let run = Some(Run::now(Mode::Bench));
+    all.insert(
+        id.to_string(),
+        LatencySummary {
+            run,
+            ..summary.clone()
+        },
+    );
     crate::durable::write_atomically(&path, &serde_json::to_vec_pretty(&all)?)
 }
 

@@ -15,6 +15,9 @@ pub struct C10kReport {
     pub machine: String,
     pub workload: Workload,
     pub runs: Vec<ModelRun>,
+    /// The run of `costs c10k` that made it; none in files kept before runs were recorded.
+    #[serde(default)]
+    pub run: Option<crate::provenance::Run>,
 }
 
 /// The key a workload's results are kept under: the kind of work and the connections, so
@@ -237,6 +240,7 @@ mod tests {
     fn the_table_has_a_row_per_model_and_says_why_one_was_skipped() {
         let report = C10kReport {
             machine: "test machine".into(),
+            run: None,
             workload: Workload::default(),
             runs: vec![
                 measured(Model::Smol),

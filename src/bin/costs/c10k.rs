@@ -4,6 +4,7 @@ use concurrency_costs::c10k::orchestrate::{self, ModelRun, Outcome, Progress, Qu
 use concurrency_costs::c10k::report::{self, C10kReport};
 use concurrency_costs::c10k::{Model, Placement, Work, Workload, client, server};
 use concurrency_costs::environment::Environment;
+use concurrency_costs::provenance::{Mode, Run};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::cell::RefCell;
 use std::process::ExitCode;
@@ -211,6 +212,7 @@ pub fn c10k(args: &C10kArgs) -> ExitCode {
         machine: Environment::capture().summary(),
         workload,
         runs,
+        run: Some(Run::now(Mode::Tool)),
     };
     match args.json {
         true => println!(

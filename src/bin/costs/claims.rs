@@ -22,6 +22,7 @@ pub fn claims(
         }
     } else {
         println!("machine: {machine}");
+        println!("{}", concurrency_costs::claims::judged_summary(&rows));
         print!("{}", concurrency_costs::claims::text(&rows));
     }
     let outputs = [

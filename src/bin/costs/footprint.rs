@@ -2,6 +2,7 @@
 //! its own so that one kind's leftovers never count against another.
 
 use concurrency_costs::footprint::{Footprint, parked_threads};
+use concurrency_costs::provenance::{Mode, Run};
 use concurrency_costs::runtime::FLAVOURS;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
@@ -118,7 +119,8 @@ fn keep_footprints(rows: &[Row]) -> std::io::Result<()> {
     for row in rows {
         match row {
             Row::Measured(f) if f.is_complete() => {
-                kept.insert(f.unit.clone(), f.clone());
+                let run = Some(Run::now(Mode::Tool));
+                kept.insert(f.unit.clone(), Footprint { run, ..f.clone() });
             }
             _ => {}
         }
