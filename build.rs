@@ -1,4 +1,5 @@
-//! Records the compiler and the crate's git commit, so that every result can say what built it.
+//! Records the compiler and the crate's git commit, so that every result can say what built it:
+//! the last commit that changed the measured code (sources, benches, manifest, lock file).
 
 use std::path::Path;
 use std::process::Command;
@@ -19,8 +20,17 @@ fn main() {
     let version = output(Command::new(rustc).arg("-V")).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=COSTS_RUSTC_VERSION={version}");
 
-    let commit = output(Command::new("git").args(["rev-parse", "--short=12", "HEAD"]))
-        .unwrap_or_else(|| "unknown".into());
+    // The last commit that changed what is measured, not HEAD: a commit of documents alone
+    // leaves every result of the commit before it standing.
+    let commit = output(
+        Command::new("git").args(
+            ["log", "-1", "--format=%h", "--abbrev=12", "--"]
+                .into_iter()
+                .chain(MEASURED),
+        ),
+    )
+    .filter(|c| !c.is_empty())
+    .unwrap_or_else(|| "unknown".into());
     // A build of edited sources is not that commit: say so, or results and baselines would
     // credit the commit with code it does not hold.
     let edited = output(
