@@ -58,12 +58,11 @@ fn main() {
         if git.join("packed-refs").exists() {
             println!("cargo:rerun-if-changed=.git/packed-refs");
         }
-        if let Ok(head) = std::fs::read_to_string(git.join("HEAD")) {
-            if let Some(reference) = head.trim().strip_prefix("ref: ") {
-                if git.join(reference).exists() {
-                    println!("cargo:rerun-if-changed=.git/{reference}");
-                }
-            }
+        if let Ok(head) = std::fs::read_to_string(git.join("HEAD"))
+            && let Some(reference) = head.trim().strip_prefix("ref: ")
+            && git.join(reference).exists()
+        {
+            println!("cargo:rerun-if-changed=.git/{reference}");
         }
     }
 }

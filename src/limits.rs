@@ -19,10 +19,10 @@ const THREAD_MARGIN: u64 = 64;
 /// Raises the soft open-file limit to the hard one: every bench binary does, so that no
 /// variant fails on a soft limit (1,024 on many systems) that it could have raised itself.
 pub fn raise_fd_soft_limit() {
-    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
-        if soft < hard {
-            let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
-        }
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+    {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
     }
 }
 
@@ -87,12 +87,11 @@ fn thread_room() -> Vec<(String, u64)> {
     // Root is not held to RLIMIT_NPROC; anyone else is, counted over all their threads,
     // which the machine's total bounds from above.
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        if let (Ok((soft, _)), Some(running)) = (getrlimit(Resource::RLIMIT_NPROC), running) {
-            if soft != libc::RLIM_INFINITY {
-                rooms.push(("ulimit -u".to_string(), soft.saturating_sub(running)));
-            }
-        }
+    if unsafe { libc::geteuid() } != 0
+        && let (Ok((soft, _)), Some(running)) = (getrlimit(Resource::RLIMIT_NPROC), running)
+        && soft != libc::RLIM_INFINITY
+    {
+        rooms.push(("ulimit -u".to_string(), soft.saturating_sub(running)));
     }
     if let Some((dir, room)) = cgroup_room("pids", "pids.max", "pids.current", "pids.max") {
         rooms.push((format!("the cgroup's pids.max ({})", dir.display()), room));

@@ -238,10 +238,10 @@ impl<L: Link> Partner for ThreadRing<L> {
 
 impl<L: Link> Drop for ThreadRing<L> {
     fn drop(&mut self) {
-        if !self.threads.is_empty() {
-            if let Err(e) = self.stop() {
-                eprintln!("warning: thread ring did not shut down cleanly: {e}");
-            }
+        if !self.threads.is_empty()
+            && let Err(e) = self.stop()
+        {
+            eprintln!("warning: thread ring did not shut down cleanly: {e}");
         }
     }
 }
@@ -390,10 +390,10 @@ impl Partner for ProcessPingPong {
 
 impl Drop for ProcessPingPong {
     fn drop(&mut self) {
-        if self.child.is_some() {
-            if let Err(e) = self.stop() {
-                eprintln!("warning: partner process did not shut down cleanly: {e}");
-            }
+        if self.child.is_some()
+            && let Err(e) = self.stop()
+        {
+            eprintln!("warning: partner process did not shut down cleanly: {e}");
         }
     }
 }

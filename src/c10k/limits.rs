@@ -69,10 +69,10 @@ pub fn check(model: Model, workload: &Workload) -> Result<(), String> {
             ));
         }
     }
-    if model == Model::Monoio {
-        if let Err(skip) = crate::runtime::Monoio::new() {
-            problems.push(skip.0);
-        }
+    if model == Model::Monoio
+        && let Err(skip) = crate::runtime::Monoio::new()
+    {
+        problems.push(skip.0);
     }
     if workload.connections == 0 || workload.requests_per_connection == 0 {
         problems.push("needs at least one connection and one request".into());

@@ -56,10 +56,10 @@ pub fn read_criterion(dir: &Path) -> Result<BTreeMap<String, Estimate>, BadInput
             let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.ends_with("new/estimates.json") {
-                if let Some((id, estimate)) = read_estimate(&path) {
-                    found.insert(id, estimate);
-                }
+            } else if path.ends_with("new/estimates.json")
+                && let Some((id, estimate)) = read_estimate(&path)
+            {
+                found.insert(id, estimate);
             }
         }
     }
