@@ -19,6 +19,16 @@ pub struct Environment {
     pub kernel: String,
     /// Whether the CPU reports running under a hypervisor.
     pub virtualised: bool,
+    /// Transparent huge pages (`always`, `madvise`, `never`): fork of a large parent costs
+    /// many times more or less with them.
+    #[serde(default)]
+    pub thp: String,
+    /// The kernel's clock source (`tsc`, `kvm-clock`, …): what every timing reads.
+    #[serde(default)]
+    pub clocksource: String,
+    /// Whether the two CPUs of the cross-core benchmarks are SMT siblings of one core.
+    #[serde(default)]
+    pub cross_core_siblings: Option<bool>,
     pub rustc: String,
     pub crate_version: String,
     pub commit: String,
@@ -37,6 +47,15 @@ impl Environment {
                 .map(|s| s.trim().to_string())
                 .unwrap_or_else(|_| "unknown".into()),
             virtualised: has_hypervisor_flag(&cpuinfo),
+            thp: fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+                .map(|s| bracketed(&s))
+                .unwrap_or_else(|_| "unknown".into()),
+            clocksource: fs::read_to_string(
+                "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+            )
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "unknown".into()),
+            cross_core_siblings: crate::placement::cross_core_shares_a_core(),
             rustc: env!("COSTS_RUSTC_VERSION").to_string(),
             crate_version: env!("CARGO_PKG_VERSION").to_string(),
             commit: env!("COSTS_GIT_COMMIT").to_string(),
@@ -46,16 +65,23 @@ impl Environment {
     /// One line that says where a result comes from.
     pub fn summary(&self) -> String {
         format!(
-            "{} | {} CPUs ({} allowed) | Linux {}{} | {} | concurrency-costs {} ({})",
+            "{} ({}) | {} CPUs ({} allowed{}) | Linux {}{} | THP {} | clock {} | {} | concurrency-costs {} ({})",
             self.cpu_model,
+            self.cpu_id,
             self.cpus_online,
             self.cpus_allowed,
+            match self.cross_core_siblings {
+                Some(true) => "; cross-core uses SMT siblings of one core",
+                _ => "",
+            },
             self.kernel,
             if self.virtualised {
                 " | virtualised"
             } else {
                 ""
             },
+            self.thp,
+            self.clocksource,
             self.rustc,
             self.crate_version,
             self.commit
@@ -90,6 +116,15 @@ fn cpu_id(cpuinfo: &str) -> String {
     )
 }
 
+/// The selected value of a sysfs choice list: `always [madvise] never` → `madvise`.
+fn bracketed(choices: &str) -> String {
+    choices
+        .split_whitespace()
+        .find_map(|c| c.strip_prefix('[')?.strip_suffix(']'))
+        .unwrap_or(choices.trim())
+        .to_string()
+}
+
 fn has_hypervisor_flag(cpuinfo: &str) -> bool {
     cpuinfo
         .lines()
@@ -111,6 +146,8 @@ mod tests {
         assert_eq!(cpu_id(""), "f?m?s?");
         assert!(has_hypervisor_flag(CPUINFO));
         assert!(!has_hypervisor_flag("flags\t: fpu hypervisor_x\n"));
+        assert_eq!(bracketed("always [madvise] never\n"), "madvise");
+        assert_eq!(bracketed("tsc"), "tsc");
     }
 
     #[test]

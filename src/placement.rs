@@ -45,6 +45,26 @@ impl Placement {
     }
 
     fn plan_on(self, cpus: Vec<usize>) -> Result<CpuPlan, Skip> {
+        self.plan_with(cpus, &core_of)
+    }
+
+    /// `core` names the physical core a CPU belongs to: cross-core takes two CPUs of two
+    /// cores where it can, since two SMT siblings share a core and hand off through its
+    /// caches, not between cores.
+    fn plan_with(
+        self,
+        mut cpus: Vec<usize>,
+        core: &dyn Fn(usize) -> Option<String>,
+    ) -> Result<CpuPlan, Skip> {
+        if self == Placement::CrossCore && cpus.len() >= 2 {
+            let first = core(cpus[0]);
+            if let Some(other) = cpus[1..]
+                .iter()
+                .position(|&c| first.is_none() || core(c) != first)
+            {
+                cpus.swap(1, other + 1);
+            }
+        }
         let needed = match self {
             Placement::SameCore => 1,
             Placement::CrossCore => 2,
@@ -84,6 +104,24 @@ impl CpuPlan {
     pub fn placement(&self) -> Placement {
         self.placement
     }
+}
+
+/// The physical core of `cpu` (package and core id), where the kernel says.
+fn core_of(cpu: usize) -> Option<String> {
+    let topology = format!("/sys/devices/system/cpu/cpu{cpu}/topology");
+    let read = |file: &str| std::fs::read_to_string(format!("{topology}/{file}")).ok();
+    Some(format!(
+        "{}/{}",
+        read("physical_package_id")?.trim(),
+        read("core_id")?.trim()
+    ))
+}
+
+/// Whether the two CPUs a cross-core placement uses here are SMT siblings of one core (the
+/// allowed CPUs offer no two cores), or `None` where the topology cannot be read.
+pub fn cross_core_shares_a_core() -> Option<bool> {
+    let plan = Placement::CrossCore.plan().ok()?;
+    Some(core_of(plan.cpus[0])? == core_of(plan.cpus[1])?)
 }
 
 /// The CPUs the calling thread may run on, in ascending order.
@@ -135,6 +173,19 @@ mod tests {
     fn cross_core_is_skipped_with_a_reason_on_one_cpu() {
         let skip = Placement::CrossCore.plan_on(vec![0]).unwrap_err();
         assert!(skip.0.contains("needs 2 CPUs"), "{skip}");
+    }
+
+    #[test]
+    fn cross_core_takes_two_cores_over_two_siblings_of_one() {
+        // CPUs 0 and 1 are siblings of core 0, CPUs 2 and 3 of core 1.
+        let core = |cpu: usize| Some((cpu / 2).to_string());
+        let plan = Placement::CrossCore
+            .plan_with(vec![0, 1, 2, 3], &core)
+            .unwrap();
+        assert_eq!((plan.cpu_for(0), plan.cpu_for(1)), (Some(0), Some(2)));
+        // Only siblings allowed: they are used (and the environment line says so).
+        let plan = Placement::CrossCore.plan_with(vec![0, 1], &core).unwrap();
+        assert_eq!((plan.cpu_for(0), plan.cpu_for(1)), (Some(0), Some(1)));
     }
 
     #[test]
