@@ -28,7 +28,7 @@ fn task_spawn(c: &mut Criterion) {
     group.per_flavour(
         |runtime| (runtime.to_string(), String::new()),
         |_| Ok(()),
-        |b, scheduler| b.iter_custom(|n| scheduler.spawn_await(n)),
+        |b, scheduler| b.iter_custom(|n| scheduler.spawn_await(n).elapsed),
     );
     group.finish();
 
@@ -36,7 +36,7 @@ fn task_spawn(c: &mut Criterion) {
     group.per_flavour(
         |runtime| (runtime.to_string(), BATCH.to_string()),
         |_| Ok(()),
-        |b, scheduler| b.iter_custom(|n| scheduler.spawn_batch(BATCH, n)),
+        |b, scheduler| b.iter_custom(|n| scheduler.spawn_batch(BATCH, n).elapsed),
     );
     group.finish();
 }

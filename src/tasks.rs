@@ -29,9 +29,9 @@ pub struct RingRun {
 /// returns the time its measured part took, setup excluded.
 pub trait TaskScheduler {
     /// `n` empty tasks spawned one after another, each awaited before the next.
-    fn spawn_await(&mut self, n: u64) -> Duration;
+    fn spawn_await(&mut self, n: u64) -> SpawnRun;
     /// Tasks spawned `batch` at a time, then the batch awaited; the time for `n` tasks.
-    fn spawn_batch(&mut self, batch: usize, n: u64) -> Duration;
+    fn spawn_batch(&mut self, batch: usize, n: u64) -> SpawnRun;
     /// Two runnable tasks each yielding in a loop; the process CPU time for `n` yields in all.
     /// CPU time, not wall time: on a multi-threaded runtime the two tasks may yield in
     /// parallel on two workers, and a wall clock would count each yield at half its cost.
@@ -64,6 +64,14 @@ pub trait TaskScheduler {
     }
 }
 
+/// Tasks spawned and awaited: the time for the tasks asked, and how many ran to completion
+/// (each returns 1 to its awaiter), the proof that every spawn was a task that ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpawnRun {
+    pub elapsed: Duration,
+    pub completed: u64,
+}
+
 /// An address unique to the calling OS thread, cheap enough to read on every hop. Never
 /// inlined, for the reason given at [`on_rayon_from_may`].
 #[inline(never)]
@@ -76,28 +84,36 @@ pub fn thread_tag() -> usize {
 pub struct Async<R>(pub R);
 
 impl<R: AsyncRuntime + 'static> TaskScheduler for Async<R> {
-    fn spawn_await(&mut self, n: u64) -> Duration {
+    fn spawn_await(&mut self, n: u64) -> SpawnRun {
         self.0.run(async move {
+            let mut completed = 0;
             let start = Instant::now();
             for _ in 0..n {
-                R::spawn(async {}).await;
+                completed += R::spawn(async { 1 }).await;
             }
-            start.elapsed()
+            SpawnRun {
+                elapsed: start.elapsed(),
+                completed,
+            }
         })
     }
 
-    fn spawn_batch(&mut self, batch: usize, n: u64) -> Duration {
+    fn spawn_batch(&mut self, batch: usize, n: u64) -> SpawnRun {
         self.0.run(async move {
             let rounds = n.div_ceil(batch as u64);
             let mut pending = Vec::with_capacity(batch);
             let start = Instant::now();
+            let mut completed = 0;
             for _ in 0..rounds {
-                pending.extend((0..batch).map(|_| R::spawn(async {})));
+                pending.extend((0..batch).map(|_| R::spawn(async { 1 })));
                 for task in pending.drain(..) {
-                    task.await;
+                    completed += task.await;
                 }
             }
-            scaled(start.elapsed(), n, rounds * batch as u64)
+            SpawnRun {
+                elapsed: scaled(start.elapsed(), n, rounds * batch as u64),
+                completed,
+            }
         })
     }
 
@@ -322,28 +338,36 @@ fn in_coroutine<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T 
 }
 
 impl TaskScheduler for MaySchedulers {
-    fn spawn_await(&mut self, n: u64) -> Duration {
+    fn spawn_await(&mut self, n: u64) -> SpawnRun {
         in_coroutine(move || {
+            let mut completed = 0;
             let start = Instant::now();
             for _ in 0..n {
-                may::go!(|| ()).join().expect("a coroutine panicked");
+                completed += may::go!(|| 1).join().expect("a coroutine panicked");
             }
-            start.elapsed()
+            SpawnRun {
+                elapsed: start.elapsed(),
+                completed,
+            }
         })
     }
 
-    fn spawn_batch(&mut self, batch: usize, n: u64) -> Duration {
+    fn spawn_batch(&mut self, batch: usize, n: u64) -> SpawnRun {
         in_coroutine(move || {
             let rounds = n.div_ceil(batch as u64);
             let mut pending = Vec::with_capacity(batch);
             let start = Instant::now();
+            let mut completed = 0;
             for _ in 0..rounds {
-                pending.extend((0..batch).map(|_| may::go!(|| ())));
+                pending.extend((0..batch).map(|_| may::go!(|| 1)));
                 for co in pending.drain(..) {
-                    co.join().expect("a coroutine panicked");
+                    completed += co.join().expect("a coroutine panicked");
                 }
             }
-            scaled(start.elapsed(), n, rounds * batch as u64)
+            SpawnRun {
+                elapsed: scaled(start.elapsed(), n, rounds * batch as u64),
+                completed,
+            }
         })
     }
 

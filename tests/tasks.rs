@@ -22,10 +22,11 @@ fn each_flavour(mut check: impl FnMut(&str, &mut dyn TaskScheduler)) {
 }
 
 #[test]
-fn every_flavour_spawns_and_awaits() {
-    each_flavour(|_, scheduler| {
-        scheduler.spawn_await(50);
-        scheduler.spawn_batch(10, 25);
+fn every_flavour_runs_every_task_it_spawns() {
+    each_flavour(|id, scheduler| {
+        assert_eq!(scheduler.spawn_await(50).completed, 50, "{id}");
+        // 25 tasks asked in batches of 10: three whole batches run.
+        assert_eq!(scheduler.spawn_batch(10, 25).completed, 30, "{id}");
     });
 }
 
@@ -71,19 +72,6 @@ fn two_yielding_tasks_interleave() {
                 "{id}: {switches} switches in {order:?}"
             );
         }
-    });
-}
-
-#[test]
-fn yield_switch_times_are_reported_for_every_flavour() {
-    each_flavour(|id, scheduler| {
-        if scheduler.yield_switches_tasks().is_err() {
-            return;
-        }
-        assert!(
-            scheduler.yield_switches(100) > std::time::Duration::ZERO,
-            "{id}"
-        );
     });
 }
 
