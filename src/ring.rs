@@ -120,7 +120,7 @@ pub struct ThreadRing<L: Link> {
     members: usize,
     to_next: Option<L::Sender>,
     from_last: L::Receiver,
-    threads: Vec<JoinHandle<io::Result<u64>>>,
+    threads: Vec<JoinHandle<io::Result<(u64, Switches)>>>,
     exited: crossbeam_channel::Receiver<()>,
     laps: u64,
     switches_at_start: Switches,
@@ -141,7 +141,9 @@ impl<L: Link> ThreadRing<L> {
     /// pinned by `plan` until the ring is finished or dropped.
     pub fn spawn(members: usize, plan: &CpuPlan) -> io::Result<Self> {
         assert!(members >= 2, "a ring needs at least two members");
-        let switches_at_start = switches(Scope::Process);
+        // Counted per thread, the ring's own: the process's count would take in whatever
+        // else runs in it (other tests, the harness).
+        let switches_at_start = switches(Scope::Thread);
         let (to_next, mut prev_rx) = L::open()?;
         let (ready_tx, ready_rx) = crossbeam_channel::unbounded();
         let (exited_tx, exited) = crossbeam_channel::unbounded();
@@ -161,7 +163,9 @@ impl<L: Link> ThreadRing<L> {
                     let pinned = cpu.map(set_thread_affinity).transpose();
                     let _ = ready.send(());
                     pinned?;
-                    forward(&mut rx, &mut tx)
+                    let before = switches(Scope::Thread);
+                    let forwarded = forward(&mut rx, &mut tx)?;
+                    Ok((forwarded, switches(Scope::Thread) - before))
                 })?;
             threads.push(thread);
         }
@@ -197,8 +201,9 @@ impl<L: Link> ThreadRing<L> {
         }
     }
 
-    /// Closes the ring and waits, within a bound, for every member thread.
-    fn stop(&mut self) -> io::Result<Vec<u64>> {
+    /// Closes the ring and waits, within a bound, for every member thread: what each
+    /// forwarded and its own context switches.
+    fn stop(&mut self) -> io::Result<Vec<(u64, Switches)>> {
         self.to_next = None;
         let deadline = Instant::now() + MEMBER_GRACE;
         for _ in 0..self.threads.len() {
@@ -225,13 +230,15 @@ impl<L: Link> Partner for ThreadRing<L> {
         Ok(elapsed)
     }
 
+    /// Called on the thread that spawned and drove the ring: its switches are counted there.
     fn finish(mut self) -> io::Result<ExchangeReport> {
-        let forwarded = self.stop()?;
+        let driver = switches(Scope::Thread) - self.switches_at_start;
+        let members = self.stop()?;
         Ok(ExchangeReport {
             members: self.members,
             laps: self.laps,
-            forwarded,
-            switches: switches(Scope::Process) - self.switches_at_start,
+            forwarded: members.iter().map(|(forwarded, _)| *forwarded).collect(),
+            switches: members.iter().fold(driver, |all, (_, own)| all + *own),
         })
     }
 }
@@ -286,7 +293,7 @@ impl ProcessPingPong {
                     to_child: Some(to_child),
                     from_child,
                     laps: 0,
-                    switches_at_start: switches(Scope::Process),
+                    switches_at_start: switches(Scope::Thread),
                     _pin: None,
                 };
                 // Pinned only once the partner exists, so that on failure Drop reaps the child.
@@ -378,7 +385,7 @@ impl Partner for ProcessPingPong {
 
     fn finish(mut self) -> io::Result<ExchangeReport> {
         let (forwarded, child_switches) = self.stop()?;
-        let own = switches(Scope::Process) - self.switches_at_start;
+        let own = switches(Scope::Thread) - self.switches_at_start;
         Ok(ExchangeReport {
             members: 2,
             laps: self.laps,
