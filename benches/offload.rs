@@ -3,7 +3,9 @@
 //!
 //! - `offload/roundtrip/<mechanism>`: one iteration = hand a trivial closure from async code
 //!   to a pool and await its result. Mechanisms: `tokio_spawn_blocking`,
-//!   `tokio_block_in_place`, `async_std_spawn_blocking`, `smol_unblock`, `rayon_spawn`
+//!   `tokio_block_in_place` (the call, which hands the worker's core to another thread, then
+//!   a yield that returns the task to a worker with a core: without it only the first call
+//!   of a task hands off), `async_std_spawn_blocking`, `smol_unblock`, `rayon_spawn`
 //!   (result back through a channel), `crossbeam_pool` (2 fixed threads fed by a channel),
 //!   `std_thread_per_job` (spawn, run, join); control: `inline`. Each is called from its own
 //!   runtime (tokio's multi_thread runtime for those tied to none), built once.

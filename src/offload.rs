@@ -139,9 +139,16 @@ impl Offloader {
             Mechanism::TokioSpawnBlocking => self
                 .tokio
                 .run(time_each(n, async || Tokio::offload(trivial).await)),
-            Mechanism::TokioBlockInPlace => self
-                .tokio
-                .run(time_each(n, async || tokio::task::block_in_place(trivial))),
+            Mechanism::TokioBlockInPlace => self.tokio.run(time_each(n, async || {
+                let result = tokio::task::block_in_place(trivial);
+                // The call hands the worker's core to another thread; without a yield the
+                // task goes on without a core and every later call returns at once (here
+                // 10,000 calls ran on one thread with no hand-off, ~60 ns each). The yield
+                // puts it back on a worker with a core, so each call hands off again; the
+                // yield alone is `task_switch/yield/tokio_multi_thread_2w`.
+                tokio::task::yield_now().await;
+                result
+            })),
             Mechanism::AsyncStdSpawnBlocking => self
                 .async_std
                 .get_or_insert_with(AsyncStd::new)
