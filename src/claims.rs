@@ -12,6 +12,7 @@ use crate::c10k::orchestrate::{Measured, Outcome};
 use crate::c10k::report::C10kReport;
 use crate::footprint::Footprint;
 use crate::gate::criterion::{Estimate, read_criterion};
+use crate::herd::HerdSummary;
 use crate::probe::LatencySummary;
 use crate::provenance::{Run, read_criterion_runs, this_commit};
 use serde::{Deserialize, Serialize};
@@ -156,6 +157,8 @@ pub struct Results {
     pub footprint: BTreeMap<String, Footprint>,
     /// `costs c10k` reports per scenario (`target/costs/c10k.json`).
     pub c10k: BTreeMap<String, C10kReport>,
+    /// Wake-ups per connection of each herd benchmark (`target/costs/herd.json`).
+    pub herd: BTreeMap<String, HerdSummary>,
     /// Why each result read for the figure being computed cannot be trusted, if it cannot.
     distrust: RefCell<Vec<String>>,
 }
@@ -164,6 +167,8 @@ pub struct Results {
 /// figure is not the run the documents describe.
 const FULL_PROBES: u64 = 10_000;
 const FULL_UNITS: usize = 10_000;
+/// Fewer connections than this behind a herd's wake-ups per connection: a test run's.
+const FULL_CONNECTIONS: u64 = 1_000;
 
 fn read_json<T: serde::de::DeserializeOwned + Default>(path: &Path) -> T {
     std::fs::read(path)
@@ -181,6 +186,7 @@ impl Results {
             latencies: read_json(&costs_dir.join("blocked_loop.json")),
             footprint: read_json(&costs_dir.join("footprint.json")),
             c10k: read_json(&costs_dir.join("c10k.json")),
+            herd: read_json(&costs_dir.join("herd.json")),
             distrust: RefCell::default(),
         }
     }
@@ -221,6 +227,18 @@ impl Results {
         });
         self.note(row.run.as_ref(), short);
         Some(row)
+    }
+
+    fn herd_of(&self, id: &str) -> Option<&HerdSummary> {
+        let summary = self.herd.get(id)?;
+        let short = (summary.connections < FULL_CONNECTIONS).then(|| {
+            format!(
+                "{} connections behind it, not {FULL_CONNECTIONS}",
+                summary.connections
+            )
+        });
+        self.note(summary.run.as_ref(), short);
+        Some(summary)
     }
 
     fn c10k_run(&self, scenario: &str, model: Model) -> Option<&Measured> {
@@ -344,6 +362,18 @@ fn bench(label: &str, id: &'static str, unit: Unit, range: Range) -> Figure {
         range,
         command: BENCH,
         measure: Box::new(move |r| r.mean(id)),
+    }
+}
+
+/// Wake-ups per new connection with the workers of benchmark `id` waiting on one listener.
+fn herd(label: &str, id: &'static str) -> Figure {
+    Figure {
+        label: format!("wake-ups per connection, {label}"),
+        source: format!("{id} (voluntary switches of the workers ÷ connections)"),
+        unit: Unit::Number,
+        range: Range::about(1.0),
+        command: BENCH,
+        measure: Box::new(move |r| r.herd_of(id).map(|h| h.wakeups_per_connection)),
     }
 }
 
@@ -611,30 +641,12 @@ pub fn claims() -> Vec<Claim> {
             claim: "prefork workers on one listener: one wake-up per new connection",
             docs: "1 wake-up per connection",
             figures: vec![
-                c10k(
-                    "prefork: sleeps in accept per accepted connection",
-                    IO_10K,
-                    Model::Prefork,
-                    "voluntary switches inside accept ÷ accepted",
-                    Number,
-                    Range::at_most(1.0),
-                    |m| {
-                        let s = m.server.as_ref()?;
-                        Some(s.accept_sleeps as f64 / s.accepted.max(1) as f64)
-                    },
+                herd("32 workers blocked in accept", "herd/accept/32"),
+                herd(
+                    "32 workers in epoll, EPOLLEXCLUSIVE",
+                    "herd/epoll_exclusive/32",
                 ),
-                c10k(
-                    "prefork: wasted wake-ups per accepted connection (a herd: ~workers - 1)",
-                    IO_10K,
-                    Model::Prefork,
-                    "accepts that slept more than once ÷ accepted",
-                    Number,
-                    Range::at_most(0.05),
-                    |m| {
-                        let s = m.server.as_ref()?;
-                        Some(s.wasted_wakeups as f64 / s.accepted.max(1) as f64)
-                    },
-                ),
+                herd("32 workers in epoll, no EPOLLEXCLUSIVE", "herd/epoll/32"),
             ],
             beyond_this_machine: None,
         },

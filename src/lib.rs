@@ -10,6 +10,7 @@ pub mod environment;
 pub mod footprint;
 pub mod gate;
 pub mod harness;
+pub mod herd;
 pub mod limits;
 pub mod link;
 pub mod loaded_loop;

@@ -183,25 +183,35 @@ pub fn costs_dir() -> PathBuf {
         .join("costs")
 }
 
-/// Merges `summary` under `id` into `<costs dir>/<file>`, written atomically (a temporary
-/// file renamed over the old one), so a crash never leaves a half-written file behind. Only a
-/// measuring run records: the summary is stamped as one.
+/// Merges `summary` under `id` into `<costs dir>/<file>`, stamped as a measuring run's.
+/// Only a measuring run records.
 pub fn record_summary(file: &str, id: &str, summary: &LatencySummary) -> std::io::Result<()> {
-    let dir = costs_dir();
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(file);
-    let mut all: BTreeMap<String, LatencySummary> = std::fs::read(&path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default();
     let run = Some(Run::now(Mode::Bench));
-    all.insert(
-        id.to_string(),
+    record_entry(
+        file,
+        id,
         LatencySummary {
             run,
             ..summary.clone()
         },
-    );
+    )
+}
+
+/// Merges `entry` under `id` into the map kept in `<costs dir>/<file>`, written atomically
+/// (a temporary file renamed over the old one), so a crash never leaves half a file.
+pub fn record_entry<T: Serialize + serde::de::DeserializeOwned>(
+    file: &str,
+    id: &str,
+    entry: T,
+) -> std::io::Result<()> {
+    let dir = costs_dir();
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(file);
+    let mut all: BTreeMap<String, T> = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    all.insert(id.to_string(), entry);
     crate::durable::write_atomically(&path, &serde_json::to_vec_pretty(&all)?)
 }
 
