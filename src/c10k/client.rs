@@ -254,25 +254,29 @@ struct Schedule {
 }
 
 impl Schedule {
-    /// Request `k` of this connection: all at once without a rate; with one, the requests of
-    /// all connections interleave at fixed intervals.
-    fn due(&self, k: u32) -> Option<Instant> {
-        let rate = self.rate?;
-        let slot = k as u64 * self.connections + self.connection;
-        Some(self.first_due + Duration::from_secs_f64(slot as f64 / rate))
+    /// When request `k` of this connection is due, the previous one answered at
+    /// `previous_reply`. With a rate, the requests of all connections interleave at fixed
+    /// intervals. Without one, every connection's first request is due at the same instant
+    /// (all send at once) and each later one the moment the previous reply arrived: never
+    /// when the client got round to it, which would leave its own queueing out of the time.
+    fn due(&self, k: u32, previous_reply: Option<Instant>) -> Instant {
+        match (self.rate, previous_reply) {
+            (Some(rate), _) => {
+                let slot = k as u64 * self.connections + self.connection;
+                self.first_due + Duration::from_secs_f64(slot as f64 / rate)
+            }
+            (None, Some(reply)) => reply,
+            (None, None) => self.first_due,
+        }
     }
 }
 
 /// One connection's requests, one after another; the connection closes when it returns.
 async fn converse(mut stream: TcpStream, schedule: Schedule, requests: u32, tally: Arc<Tally>) {
+    let mut previous_reply = None;
     for k in 0..requests {
-        let due = match schedule.due(k) {
-            Some(due) => {
-                tokio::time::sleep_until(due).await;
-                due
-            }
-            None => Instant::now(),
-        };
+        let due = schedule.due(k, previous_reply);
+        tokio::time::sleep_until(due).await;
         let request = (schedule.connection << 32 | k as u64).to_le_bytes();
         let mut reply = [0u8; MESSAGE];
         if let Err(e) = stream.write_all(&request).await {
@@ -284,7 +288,9 @@ async fn converse(mut stream: TcpStream, schedule: Schedule, requests: u32, tall
         if reply != request {
             return tally.fail("a reply did not echo its request".into());
         }
-        let micros = due.elapsed().as_micros().max(1) as u64;
+        let replied = Instant::now();
+        previous_reply = Some(replied);
+        let micros = replied.duration_since(due).as_micros().max(1) as u64;
         tally.micros.lock().unwrap().saturating_record(micros);
         tally.completed.fetch_add(1, Relaxed);
     }
@@ -304,20 +310,23 @@ mod tests {
                 connection,
                 connections: 4,
             }
-            .due(k)
-            .unwrap()
+            .due(k, None)
                 - first_due
         };
         assert_eq!(at(0, 0), Duration::ZERO);
         assert_eq!(at(3, 0), Duration::from_millis(30));
         assert_eq!(at(1, 2), Duration::from_millis(90));
+        // Without a rate: all first requests at once, each later one when its previous
+        // reply came, however late the client itself gets to it.
         let burst = Schedule {
             first_due,
             rate: None,
-            connection: 0,
-            connections: 1,
+            connection: 7,
+            connections: 10,
         };
-        assert!(burst.due(5).is_none());
+        assert_eq!(burst.due(0, None), first_due);
+        let reply = first_due + Duration::from_millis(12);
+        assert_eq!(burst.due(1, Some(reply)), reply);
     }
 
     #[test]

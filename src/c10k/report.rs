@@ -24,7 +24,8 @@ pub struct C10kReport {
 /// that the documents' different tables (10,000 × 10 ms, 5,000 × 50 ms) are kept side by side.
 pub fn scenario(workload: &Workload) -> String {
     let connections = workload.connections;
-    match workload.work {
+    let default = Workload::default();
+    let mut key = match workload.work {
         Work::Io { ms } => format!("io_{connections}c_{ms}ms"),
         Work::Cpu {
             placement: Placement::Inline,
@@ -34,8 +35,31 @@ pub fn scenario(workload: &Workload) -> String {
             placement: Placement::Pool,
             ..
         } => format!("cpu_pool_{connections}c"),
+    };
+    // Every other parameter that changes the figures, where it differs from the default,
+    // so that a different run never replaces another's row.
+    if let Work::Cpu { bytes, .. } = workload.work
+        && bytes != DEFAULT_HASH_BYTES
+    {
+        key += &format!("_hash{}k", bytes >> 10);
     }
+    if workload.requests_per_connection != default.requests_per_connection {
+        key += &format!("_{}req", workload.requests_per_connection);
+    }
+    if let Some(rate) = workload.rate {
+        key += &format!("_at{rate}rps");
+    }
+    if workload.pool_threads != default.pool_threads {
+        key += &format!("_pool{}", workload.pool_threads);
+    }
+    if workload.prefork_workers != default.prefork_workers {
+        key += &format!("_prefork{}", workload.prefork_workers);
+    }
+    key
 }
+
+/// The buffer a CPU-bound request hashes unless told otherwise (`costs c10k --hash-kib`).
+const DEFAULT_HASH_BYTES: usize = 64 << 10;
 
 /// Where the latest results of every scenario are kept.
 pub fn results_path() -> PathBuf {
@@ -273,11 +297,47 @@ mod tests {
         assert_eq!(scenario(&with(Work::Io { ms: 10.0 })), "io_10000c_10ms");
         let cpu = |placement| {
             with(Work::Cpu {
-                bytes: 1,
+                bytes: DEFAULT_HASH_BYTES,
                 placement,
             })
         };
         assert_eq!(scenario(&cpu(Placement::Inline)), "cpu_inline_10000c");
         assert_eq!(scenario(&cpu(Placement::Pool)), "cpu_pool_10000c");
+    }
+
+    #[test]
+    fn every_parameter_that_differs_from_the_default_is_in_the_key() {
+        let keys: Vec<String> = [
+            Workload::default(),
+            Workload {
+                rate: Some(5000.0),
+                ..Workload::default()
+            },
+            Workload {
+                requests_per_connection: 3,
+                ..Workload::default()
+            },
+            Workload {
+                pool_threads: 8,
+                ..Workload::default()
+            },
+            Workload {
+                prefork_workers: 4,
+                ..Workload::default()
+            },
+            Workload {
+                work: Work::Cpu {
+                    bytes: 1 << 10,
+                    placement: Placement::Inline,
+                },
+                ..Workload::default()
+            },
+        ]
+        .iter()
+        .map(scenario)
+        .collect();
+        let distinct: std::collections::BTreeSet<&String> = keys.iter().collect();
+        assert_eq!(distinct.len(), keys.len(), "{keys:?}");
+        assert_eq!(keys[1], "io_10000c_10ms_at5000rps");
     }
 }
