@@ -2,6 +2,11 @@
 //! stay alive across iterations, child processes, context-switch counts, and the environment
 //! every result is tied to. The benchmarks in `benches/` are lists of scenarios over these.
 
+// Every cost measured here is a Linux kernel mechanism (epoll, futex, close_range, /proc,
+// cgroups, io_uring): on another kernel the numbers would not mean what their IDs say.
+#[cfg(not(target_os = "linux"))]
+compile_error!("concurrency-costs measures Linux kernel mechanisms and builds only on Linux");
+
 pub mod c10k;
 pub mod claims;
 pub mod coroutine;

@@ -71,7 +71,7 @@ enum Commands {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Whole servers holding thousands of connections, per concurrency model (C06, C30–C33).
+    /// Whole servers holding thousands of connections, per concurrency model (C13, C14, C30–C33).
     ///
     /// For each model, a server in its own process and a load generator in another hold C
     /// loopback connections at once, each sending requests that wait --io-ms (or hash, with
