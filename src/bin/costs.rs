@@ -6,6 +6,8 @@
 mod c10k;
 #[path = "costs/claims.rs"]
 mod claims;
+#[path = "costs/flamegraph.rs"]
+mod flamegraph;
 #[path = "costs/footprint.rs"]
 mod footprint;
 #[path = "costs/gate.rs"]
@@ -140,6 +142,21 @@ enum Commands {
         #[arg(long, hide = true, value_name = "KIND")]
         child: Option<String>,
     },
+    /// A flamegraph with kernel frames from `perf script` output (scripts/flamegraph.sh).
+    ///
+    /// Folds the stacks of `perf record -g` as printed by `perf script` and draws them: the
+    /// time a context switch or a fork spends in the kernel shows, which the in-process
+    /// profiler of `--profile-time` cannot sample.
+    Flamegraph {
+        /// `perf script` output (default: standard input).
+        input: Option<PathBuf>,
+        /// Where to write the SVG.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// The title drawn above the graph.
+        #[arg(long, default_value = "perf: kernel and user stacks")]
+        title: String,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -192,6 +209,11 @@ fn main() -> ExitCode {
             svg.as_deref(),
             json,
         ),
+        Commands::Flamegraph {
+            input,
+            output,
+            title,
+        } => flamegraph::flamegraph(input.as_deref(), &output, &title),
         Commands::C10kServer { model, workload } => c10k::serve(&model, &workload),
         Commands::C10kClient { port, workload } => c10k::load(port, &workload),
         Commands::Footprint {
