@@ -1,0 +1,102 @@
+//! The cost ladder: one bar per measured cost on a log scale, as SVG.
+
+use super::results::Results;
+
+/// The costs on the ladder: label and benchmark ID, cheapest first as the documents order
+/// them.
+pub const LADDER: [(&str, &str); 16] = [
+    ("function call", "coroutine_switch/function_call"),
+    (
+        "coroutine switch (corosensei)",
+        "coroutine_switch/corosensei",
+    ),
+    (
+        "task switch, tokio current_thread",
+        "task_switch/yield/tokio_current_thread",
+    ),
+    ("task switch, smol", "task_switch/yield/smol_2w"),
+    ("task switch, async-std", "task_switch/yield/async_std_2w"),
+    ("coroutine switch, may", "coroutine_switch/may"),
+    ("syscall (getppid)", "syscall/getppid"),
+    ("epoll_wait, 1 ready of 10,000", "epoll_wait/epoll/10000"),
+    (
+        "task spawn, tokio multi_thread",
+        "task_spawn/tokio_multi_thread_2w",
+    ),
+    (
+        "thread switch, same core",
+        "context_switch/thread_pipe/same_core",
+    ),
+    (
+        "thread switch, cross core",
+        "context_switch/thread_pipe/cross_core",
+    ),
+    ("thread spawn + join", "thread_spawn/spawn_join/2MiB"),
+    ("fork, 1 MiB parent", "fork/fork_exit_wait/1MiB"),
+    ("poll, 10,000 fds", "epoll_wait/poll/10000"),
+    ("fork, 64 MiB parent", "fork/fork_exit_wait/64MiB"),
+    ("fork, 1 GiB parent", "fork/fork_exit_wait/1GiB"),
+];
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The cost ladder: one horizontal bar per measured cost on a log scale from 1 ns to 100 ms,
+/// labelled with its value, titled with the machine. Self-contained SVG: no fonts to embed,
+/// the viewer's sans-serif draws the text.
+pub fn ladder_svg(results: &Results, machine: &str) -> String {
+    const LEFT: f64 = 250.0;
+    const WIDTH: f64 = 560.0;
+    const ROW: f64 = 24.0;
+    const TOP: f64 = 50.0;
+    const DECADES: f64 = 8.0; // 1 ns .. 100 ms
+    let bars: Vec<(&str, &str, f64)> = LADDER
+        .iter()
+        .filter_map(|(label, id)| Some((*label, *id, results.mean(id)?)))
+        .collect();
+    let height = TOP + ROW * bars.len() as f64 + 40.0;
+    let x = |ns: f64| LEFT + WIDTH * (ns.max(1.0).log10() / DECADES).min(1.0);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{height}\" viewBox=\"0 0 {w} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">The cost ladder, measured (log scale)</text>\n\
+         <text x=\"10\" y=\"38\" font-size=\"10\" fill=\"#555\">{}</text>\n",
+        xml_escape(machine),
+        w = LEFT + WIDTH + 120.0,
+    );
+    for decade in 0..=DECADES as u32 {
+        let ns = 10f64.powi(decade as i32);
+        let gx = x(ns);
+        let bottom = TOP + ROW * bars.len() as f64;
+        svg.push_str(&format!(
+            "<line x1=\"{gx:.1}\" y1=\"{TOP}\" x2=\"{gx:.1}\" y2=\"{bottom}\" stroke=\"#ddd\"/>\n\
+             <text x=\"{gx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#555\">{}</text>\n",
+            bottom + 14.0,
+            crate::units::human_ns(ns).replace(".0 ", " ").replace(".00 ", " ")
+        ));
+    }
+    for (i, (label, id, ns)) in bars.iter().enumerate() {
+        let y = TOP + ROW * i as f64;
+        svg.push_str(&format!(
+            "<g class=\"bar\"><title>{id}</title>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{LEFT}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#4a7ab7\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\">{}</text></g>\n",
+            LEFT - 8.0,
+            y + ROW * 0.65,
+            xml_escape(label),
+            y + 3.0,
+            (x(*ns) - LEFT).max(1.0),
+            ROW - 6.0,
+            x(*ns) + 6.0,
+            y + ROW * 0.65,
+            xml_escape(&crate::units::human_ns(*ns)),
+        ));
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
