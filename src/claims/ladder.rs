@@ -1,6 +1,7 @@
 //! The cost ladder: one bar per measured cost on a log scale, as SVG.
 
 use super::results::Results;
+use super::{Range, Unit, claims};
 
 /// The costs on the ladder: label and benchmark ID, cheapest first as the documents order
 /// them.
@@ -45,28 +46,64 @@ fn xml_escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The range the documents claim for benchmark `id`, where a claim's figure is its mean.
+fn claimed_range(id: &str) -> Option<Range> {
+    claims()
+        .into_iter()
+        .flat_map(|claim| claim.figures)
+        .find(|figure| figure.source == id && figure.unit == Unit::Nanoseconds)
+        .map(|figure| figure.range)
+}
+
 /// The cost ladder: one horizontal bar per measured cost on a log scale from 1 ns to 100 ms,
-/// labelled with its value, titled with the machine. Self-contained SVG: no fonts to embed,
-/// the viewer's sans-serif draws the text.
+/// cheapest first, labelled with its value, titled with the machine; behind a bar, shaded,
+/// the range the documents claim for it. Self-contained SVG: no fonts to embed, the
+/// viewer's sans-serif draws the text.
 pub fn ladder_svg(results: &Results, machine: &str) -> String {
     const LEFT: f64 = 250.0;
     const WIDTH: f64 = 560.0;
     const ROW: f64 = 24.0;
-    const TOP: f64 = 50.0;
+    const TOP: f64 = 62.0;
     const DECADES: f64 = 8.0; // 1 ns .. 100 ms
-    let bars: Vec<(&str, &str, f64)> = LADDER
+    let mut bars: Vec<(&str, &str, f64)> = LADDER
         .iter()
         .filter_map(|(label, id)| Some((*label, *id, results.mean(id)?)))
         .collect();
+    bars.sort_by(|a, b| a.2.total_cmp(&b.2));
+    // Which runs the bars come from: the report's build need not be the one that measured.
+    let mut commits: Vec<&str> = bars
+        .iter()
+        .map(|(_, id, _)| {
+            results
+                .criterion_runs
+                .get(*id)
+                .map_or("an unrecorded run", |run| run.commit.as_str())
+        })
+        .collect();
+    commits.sort_unstable();
+    commits.dedup();
+    let provenance = format!("bars measured by commit {}", commits.join(", "));
     let height = TOP + ROW * bars.len() as f64 + 40.0;
     let x = |ns: f64| LEFT + WIDTH * (ns.max(1.0).log10() / DECADES).min(1.0);
+    // The machine line is long: the CPU and kernel on one line, the rest on the next.
+    let machine_lines = match machine.match_indices(" | ").nth(3) {
+        Some((at, _)) => (&machine[..at], &machine[at + 3..]),
+        None => (machine, ""),
+    };
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{height}\" viewBox=\"0 0 {w} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
          <text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">The cost ladder, measured (log scale)</text>\n\
-         <text x=\"10\" y=\"38\" font-size=\"10\" fill=\"#555\">{}</text>\n",
-        xml_escape(machine),
+         <text x=\"10\" y=\"36\" font-size=\"10\" fill=\"#555\">{}</text>\n\
+         <text x=\"10\" y=\"49\" font-size=\"10\" fill=\"#555\">{}; {}</text>\n\
+         <rect x=\"{legend:.1}\" y=\"12\" width=\"14\" height=\"10\" fill=\"#f0a030\" fill-opacity=\"0.35\"/>\n\
+         <text x=\"{:.1}\" y=\"21\" font-size=\"10\" fill=\"#555\">the range the documents claim</text>\n",
+        xml_escape(machine_lines.0),
+        xml_escape(machine_lines.1),
+        xml_escape(&provenance),
+        LEFT + WIDTH - 160.0 + 18.0,
         w = LEFT + WIDTH + 120.0,
+        legend = LEFT + WIDTH - 160.0,
     );
     for decade in 0..=DECADES as u32 {
         let ns = 10f64.powi(decade as i32);
@@ -89,13 +126,22 @@ pub fn ladder_svg(results: &Results, machine: &str) -> String {
             LEFT - 8.0,
             y + ROW * 0.65,
             xml_escape(label),
-            y + 3.0,
+            y + ROW * 0.25,
             (x(*ns) - LEFT).max(1.0),
-            ROW - 6.0,
+            ROW * 0.5,
             x(*ns) + 6.0,
             y + ROW * 0.65,
             xml_escape(&crate::units::human_ns(*ns)),
         ));
+        if let Some(range) = claimed_range(id) {
+            let (low, high) = (x(range.low), x(range.high.min(1e8)));
+            svg.push_str(&format!(
+                "<rect class=\"claimed\" x=\"{low:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#f0a030\" fill-opacity=\"0.25\" stroke=\"#d08000\"/>\n",
+                y + 1.0,
+                (high - low).max(1.0),
+                ROW - 2.0,
+            ));
+        }
     }
     svg.push_str("</svg>\n");
     svg
