@@ -214,6 +214,45 @@ impl Claim {
     }
 }
 
+/// The benchmark groups of the suite, one per bench file.
+pub const GROUPS: [&str; 12] = [
+    "blocked_loop",
+    "context_switch",
+    "coroutine_switch",
+    "epoll_wait",
+    "fork",
+    "herd",
+    "offload",
+    "syscall",
+    "task_spawn",
+    "task_spawn_batch",
+    "task_switch",
+    "thread_spawn",
+];
+
+/// Every benchmark ID the claims and the ladder read, as their sources name them.
+pub fn benchmark_ids() -> Vec<String> {
+    let mut ids: Vec<String> = claims()
+        .iter()
+        .flat_map(|claim| claim.figures.iter())
+        .flat_map(|figure| {
+            figure
+                .source
+                .split(|c: char| c.is_whitespace() || "()`,:÷×".contains(c))
+                .filter(|word| {
+                    word.split_once('/')
+                        .is_some_and(|(group, _)| GROUPS.contains(&group))
+                })
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .chain(LADDER.iter().map(|(_, id)| id.to_string()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// The report's rows for every claim.
 pub fn evaluate(results: &Results) -> Vec<Row> {
     claims().iter().flat_map(|c| c.rows(results)).collect()
@@ -282,6 +321,22 @@ mod tests {
                 command: C10K_IO.into()
             }
         );
+    }
+
+    #[test]
+    fn the_benchmarks_the_claims_read_are_found_in_their_sources() {
+        let ids = benchmark_ids();
+        for id in [
+            "context_switch/thread_pipe/same_core",
+            "epoll_wait/epoll/10000",
+            "epoll_wait/epoll/1",
+            "herd/accept/32",
+            "blocked_loop/tokio_current_thread_inline/10ms",
+            "fork/fork_exit_wait/1GiB",
+        ] {
+            assert!(ids.iter().any(|i| i == id), "{id} not among {ids:?}");
+        }
+        assert!(ids.iter().all(|id| !id.contains(' ')), "{ids:?}");
     }
 
     #[test]

@@ -1,0 +1,68 @@
+//! Every benchmark ID the claims report and the ladder read exists in the suite: listed by
+//! its bench executable (`--list`), or skipped there with a reason this machine printed.
+
+use concurrency_costs::claims::{GROUPS, benchmark_ids};
+use concurrency_costs::process::output_bounded;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// The newest build of bench `name` beside this test (`cargo test --all-targets` builds them).
+fn bench_executable(name: &str) -> Option<PathBuf> {
+    let deps = std::env::current_exe().ok()?.parent()?.to_path_buf();
+    let prefix = format!("{name}-");
+    std::fs::read_dir(deps)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let file = p.file_name().unwrap().to_string_lossy();
+            file.strip_prefix(&prefix)
+                .is_some_and(|hash| hash.chars().all(|c| c.is_ascii_hexdigit()))
+        })
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+}
+
+#[test]
+fn every_benchmark_a_claim_reads_is_in_the_suite() {
+    let mut known = BTreeSet::new();
+    // task_spawn_batch lives in task_spawn's file.
+    for bench in GROUPS.iter().filter(|g| **g != "task_spawn_batch") {
+        let Some(exe) = bench_executable(bench) else {
+            println!("skipped: no {bench} executable beside this test; run with --all-targets");
+            return;
+        };
+        let log = std::env::temp_dir().join(format!("costs-ids-{}-{bench}", std::process::id()));
+        let (status, stdout) = output_bounded(
+            Command::new(&exe)
+                .args(["--bench", "--list"])
+                .stderr(std::fs::File::create(&log).unwrap())
+                .stdin(Stdio::null()),
+            Duration::from_secs(120),
+        )
+        .unwrap();
+        assert!(status.success(), "{} --list failed", exe.display());
+        let stderr = std::fs::read_to_string(&log).unwrap();
+        std::fs::remove_file(&log).unwrap();
+        let listed = String::from_utf8_lossy(&stdout)
+            .lines()
+            .filter_map(|l| l.strip_suffix(": benchmark"))
+            .map(str::to_string)
+            .collect::<Vec<_>>();
+        let skipped = stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("skipped ")?.split_once(": "))
+            .map(|(id, _)| id.to_string())
+            .collect::<Vec<_>>();
+        known.extend(listed.into_iter().chain(skipped));
+    }
+    let missing: Vec<String> = benchmark_ids()
+        .into_iter()
+        .filter(|id| !known.contains(id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "claims read benchmarks the suite does not have: {missing:?}"
+    );
+}
