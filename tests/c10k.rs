@@ -280,3 +280,26 @@ fn a_run_cut_short_by_its_deadline_is_not_a_success() {
     );
     let _ = std::fs::remove_dir_all(&target);
 }
+
+#[test]
+fn connections_waiting_in_the_accept_queue_are_not_counted_as_held() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    adopt_orphans();
+    // Two prefork workers each take one connection and serve it for 100 ms: the other 58
+    // wait in the listener's accept queue when the client has opened them all.
+    let workload = Workload {
+        connections: 60,
+        requests_per_connection: 1,
+        work: Work::Io { ms: 100.0 },
+        prefork_workers: 2,
+        deadline_s: 60.0,
+        ..Workload::default()
+    };
+    let run = run_and_check(Model::Prefork, &workload);
+    let Outcome::Measured(m) = &run.outcome else {
+        panic!("{run:?}")
+    };
+    let queued = m.queued_when_held.expect("the accept queue was read");
+    assert!(queued >= 40, "only {queued} of 60 were queued");
+    assert_eq!(m.held_by_server(), 60 - queued as usize);
+}

@@ -54,6 +54,50 @@ pub struct Measured {
     pub client_cpu_s: f64,
     /// Why the run is incomplete, when it is.
     pub partial: Option<String>,
+    /// Connections still waiting in the server's accept queue when the client had opened
+    /// them all: made, but not yet held by the server (read from the kernel's count for the
+    /// listening sockets). Absent in results kept before it was counted.
+    #[serde(default)]
+    pub queued_when_held: Option<u64>,
+}
+
+impl Measured {
+    /// Connections the server itself held once all were open: made, and accepted.
+    pub fn held_by_server(&self) -> usize {
+        let queued = self.queued_when_held.unwrap_or(0) as usize;
+        self.client.established.saturating_sub(queued)
+    }
+}
+
+/// Connections waiting in the accept queues of the loopback listeners on `port` (every
+/// `SO_REUSEPORT` listener of it): for a listening socket `/proc/net/tcp` gives its accept
+/// queue's length as `rx_queue`.
+pub fn accept_queue(port: u16) -> Option<u64> {
+    let mut queued = None;
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(&"0A"), Some(queues)) =
+                (fields.get(1), fields.get(3), fields.get(4))
+            else {
+                continue;
+            };
+            let listening_here = local
+                .rsplit_once(':')
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+                == Some(port);
+            let waiting = queues
+                .split_once(':')
+                .and_then(|(_, rx)| u64::from_str_radix(rx, 16).ok());
+            if let (true, Some(waiting)) = (listening_here, waiting) {
+                *queued.get_or_insert(0) += waiting;
+            }
+        }
+    }
+    queued
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -319,7 +363,15 @@ fn measure(
         }
     };
     progress.connecting(model, workload.connections as u64);
-    let (report, mut peak, client_cpu) = watch(&server, client, workload, progress, interrupted);
+    let port_number = port.parse::<u16>().ok();
+    let (report, mut peak, client_cpu, queued_when_held) = watch(
+        &server,
+        client,
+        port_number,
+        workload,
+        progress,
+        interrupted,
+    );
     progress.done();
     peak.rss_bytes = peak
         .rss_bytes
@@ -347,18 +399,23 @@ fn measure(
         server_cpu_s: cpu.as_secs_f64(),
         client_cpu_s: client_cpu.as_secs_f64(),
         partial,
+        queued_when_held,
     })))
 }
 
-/// Follows the client to its report, sampling the server meanwhile; stops the client at the
-/// deadline (plus grace) or on interruption, and always reaps it.
+/// Follows the client to its report, sampling the server meanwhile, and counting the
+/// connections still in the server's accept queue on `port` once the client has opened
+/// them all; stops the client at the deadline (plus grace) or on interruption, and always
+/// reaps it.
 fn watch(
     server: &Partner,
     mut client: Partner,
+    port: Option<u16>,
     workload: &Workload,
     progress: &dyn Progress,
     interrupted: &AtomicBool,
-) -> (Option<ClientReport>, TreeSample, Duration) {
+) -> (Option<ClientReport>, TreeSample, Duration, Option<u64>) {
+    let mut queued_when_held = None;
     let deadline = Instant::now() + workload.deadline() + GRACE;
     let mut peak = TreeSample::default();
     let mut report = None;
@@ -370,7 +427,10 @@ fn watch(
                 let number = rest.parse::<u64>().unwrap_or(0);
                 match word {
                     "connected" => progress.connected(number),
-                    "requesting" => progress.requesting(number),
+                    "requesting" => {
+                        queued_when_held = port.and_then(accept_queue);
+                        progress.requesting(number)
+                    }
                     "answered" => progress.answered(number),
                     "result" => {
                         report = serde_json::from_str::<ClientReport>(rest).ok();
@@ -397,5 +457,5 @@ fn watch(
         }
     }
     let client_cpu = client.reap(GRACE).unwrap_or_default();
-    (report, peak, client_cpu)
+    (report, peak, client_cpu, queued_when_held)
 }

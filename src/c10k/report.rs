@@ -124,8 +124,14 @@ fn notes(run: &ModelRun) -> String {
     let c = &m.client;
     if c.connect_stalled {
         notes.push(format!(
-            "{} never connected: no progress once {} were held (accept queue full)",
+            "{} never connected: no progress once {} were made (accept queue full)",
             c.connections - c.established,
+            c.established
+        ));
+    }
+    if let Some(queued) = m.queued_when_held.filter(|&q| q > 0) {
+        notes.push(format!(
+            "{queued} of the {} made waited in the accept queue, not yet the server's",
             c.established
         ));
     }
@@ -200,7 +206,7 @@ pub fn table(report: &C10kReport) -> String {
                     out,
                     "{:<22} {:>6} {:>7} {:>6} {:>9} {:>9} {:>9} {:>9.0} {:>10} {:>7} {:>7.2} {:>8.2}  {}",
                     id,
-                    c.established,
+                    m.held_by_server(),
                     c.completed,
                     errors,
                     p50,
@@ -256,6 +262,7 @@ mod tests {
                 server_cpu_s: 0.25,
                 client_cpu_s: 0.5,
                 partial: None,
+                queued_when_held: Some(0),
             })),
         }
     }

@@ -131,12 +131,12 @@ pub(super) fn rss(m: &Measured) -> Option<f64> {
     Some(m.server_peak_rss_bytes as f64)
 }
 pub(super) fn rss_per_connection(m: &Measured) -> Option<f64> {
-    Some(m.server_peak_rss_bytes as f64 / m.client.established.max(1) as f64)
+    Some(m.server_peak_rss_bytes as f64 / m.held_by_server().max(1) as f64)
 }
 pub(super) fn all_served(m: &Measured) -> Option<f64> {
     let served = m.client.completed == m.client.requests && m.partial.is_none();
     Some(if served {
-        m.client.established as f64
+        m.held_by_server() as f64
     } else {
         0.0
     })
