@@ -71,9 +71,13 @@ where
     async move { result.recv().await.expect("rayon dropped a job") }
 }
 
-/// A runtime flavour as the benches see it: a stable ID and a way to start it here.
+/// A runtime flavour as the benches see it: a stable ID, the OS threads its tasks run on,
+/// and a way to start it here.
 pub struct Flavour {
     pub id: &'static str,
+    /// OS threads that run its tasks: 1 for a single-threaded scheduler, where two yielding
+    /// tasks must alternate and a ring never crosses threads.
+    pub workers: usize,
     pub start: fn() -> Result<Box<dyn TaskScheduler>, Skip>,
 }
 
@@ -85,34 +89,42 @@ fn boxed<R: AsyncRuntime + 'static>(rt: R) -> Result<Box<dyn TaskScheduler>, Ski
 pub const FLAVOURS: &[Flavour] = &[
     Flavour {
         id: "tokio_current_thread",
+        workers: 1,
         start: || boxed(Tokio::current_thread()),
     },
     Flavour {
         id: "tokio_multi_thread_2w",
+        workers: WORKERS,
         start: || boxed(Tokio::multi_thread()),
     },
     Flavour {
         id: "async_std_2w",
+        workers: WORKERS,
         start: || boxed(AsyncStd::new()),
     },
     Flavour {
         id: "smol_2w",
+        workers: WORKERS,
         start: || boxed(Smol::new()),
     },
     Flavour {
         id: "smol_local",
+        workers: 1,
         start: || boxed(SmolLocal::new()),
     },
     Flavour {
         id: "futures_local",
+        workers: 1,
         start: || boxed(FuturesLocal::new()),
     },
     Flavour {
         id: "may_2w",
+        workers: WORKERS,
         start: || Ok(Box::new(MaySchedulers::start())),
     },
     Flavour {
         id: "monoio",
+        workers: 1,
         start: || boxed(Monoio::new()?),
     },
 ];

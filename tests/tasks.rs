@@ -4,13 +4,11 @@
 use concurrency_costs::runtime::FLAVOURS;
 use concurrency_costs::tasks::TaskScheduler;
 
-/// Flavours whose tasks all run on one thread, where two yielding tasks must alternate.
-const SINGLE_THREADED: [&str; 4] = [
-    "tokio_current_thread",
-    "smol_local",
-    "futures_local",
-    "monoio",
-];
+/// Whether the flavour runs all its tasks on one thread, where two yielding tasks must
+/// alternate and a ring never crosses threads.
+fn single_threaded(id: &str) -> bool {
+    FLAVOURS.iter().any(|f| f.id == id && f.workers == 1)
+}
 
 fn each_flavour(mut check: impl FnMut(&str, &mut dyn TaskScheduler)) {
     for flavour in FLAVOURS {
@@ -38,7 +36,7 @@ fn rings_pass_the_token_exactly_as_often_as_asked() {
             let laps = 30u64.div_ceil(members as u64) + 1; // one untimed warm-up lap
             assert_eq!(run.hops, laps * members as u64, "{id}, {members} members");
             assert!(run.crossed <= run.hops, "{id}");
-            if SINGLE_THREADED.contains(&id) {
+            if single_threaded(id) {
                 assert_eq!(run.crossed, 0, "{id} ran a ring on more than one thread");
             }
         }
@@ -60,7 +58,7 @@ fn two_yielding_tasks_interleave() {
         let order = scheduler.yield_order(50);
         assert_eq!(order.len(), 100, "{id}");
         assert_eq!(order.iter().filter(|&&t| t == 1).count(), 50, "{id}");
-        if SINGLE_THREADED.contains(&id) {
+        if single_threaded(id) {
             // Both tasks run in every scheduler round: no task runs three turns in a row.
             // (tokio wakes yielded tasks last-in first-out, so it runs them in pairs,
             // 0 1 1 0 0 1 1 0: half its yields switch tasks, half re-poll the same one.)
