@@ -54,7 +54,15 @@ fn assert_fds_back_to(before: usize, model: Model) {
     while open_fds() > before && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert_eq!(open_fds(), before, "{}: descriptors left open", model.id());
+    // Fewer than before is no leak of this run: a reader thread of an earlier run in this
+    // process may close its pipe a moment late.
+    let now = open_fds();
+    assert!(
+        now <= before,
+        "{}: {} descriptors left open",
+        model.id(),
+        now - before
+    );
 }
 
 /// Runs `model` in this process and checks that every request was answered.
