@@ -10,6 +10,7 @@
 //! each connection every worker is waiting again (asleep, all in the same kernel function
 //! where `/proc` names it), so a herd cannot hide in a worker that was elsewhere.
 
+use crate::readiness::check;
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -87,14 +88,6 @@ impl HerdSummary {
             wakeups_per_connection: report.wakeups_per_connection(),
             run: Some(crate::provenance::Run::now(crate::provenance::Mode::Bench)),
         }
-    }
-}
-
-fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(rc)
     }
 }
 

@@ -17,7 +17,8 @@ pub struct ReadySet {
     ready: usize,
 }
 
-fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
+/// A raw syscall's return value, or the error it set in errno.
+pub(crate) fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
     if rc < 0 {
         Err(io::Error::last_os_error())
     } else {
