@@ -96,9 +96,10 @@ impl Judgement {
         }
     }
 
-    /// Whether more measurements could still change the verdict.
+    /// Whether more measurements could still change the verdict: an interval that straddles
+    /// the threshold, or a bimodal benchmark with too few pairs in one mode yet.
     pub fn undecided(&self) -> bool {
-        self.verdict == Verdict::Inconclusive
+        matches!(self.verdict, Verdict::Inconclusive | Verdict::Bimodal)
     }
 }
 
@@ -109,41 +110,75 @@ pub struct Pair {
     pub head_ns: f64,
 }
 
-/// Judges paired measurements; `slowdown` multiplies every head figure (1.0: as measured).
-pub fn paired(id: &str, pairs: &[Pair], threshold: f64, slowdown: f64) -> Judgement {
-    let logs: Vec<(f64, f64)> = pairs
-        .iter()
-        .map(|p| (p.base_ns.ln(), p.head_ns.ln() + slowdown.ln()))
-        .collect();
-    let mut note = None;
-    let mut used = logs.clone();
-    let all: Vec<f64> = logs.iter().flat_map(|&(a, b)| [a, b]).collect();
-    if let Some(split) = stats::mode_split(&all) {
-        let fast = |v: f64| v < split;
-        let both_sides_in_both_modes = [true, false].iter().all(|&mode| {
-            logs.iter().any(|&(a, _)| fast(a) == mode) && logs.iter().any(|&(_, b)| fast(b) == mode)
-        });
-        if both_sides_in_both_modes {
-            used.retain(|&(a, b)| fast(a) == fast(b));
-            let why = format!(
-                "bimodal: both sides switch between speeds {:.1}× apart; {} of {} pairs in one mode",
-                mode_ratio(&all, split),
-                used.len(),
-                logs.len()
-            );
-            if used.len() < MIN_SAME_MODE_PAIRS {
-                let mut judgement = Judgement::without_figures(id, Verdict::Bimodal, Some(why));
-                judgement.measurements = pairs.len();
-                return judgement;
+/// The log-ratios (head over base) a paired verdict rests on: all of them, or for a benchmark
+/// whose processes switch between two speeds, only the pairs whose two figures share a mode.
+#[derive(Clone, Debug)]
+pub struct PairedEvidence {
+    pub ratios: Vec<f64>,
+    /// Pairs measured, same-mode or not.
+    pub measured: usize,
+    /// Why only some pairs count, when they do.
+    pub bimodal: Option<String>,
+}
+
+impl PairedEvidence {
+    /// `slowdown` multiplies every head figure (1.0: as measured).
+    pub fn of(pairs: &[Pair], slowdown: f64) -> PairedEvidence {
+        let logs: Vec<(f64, f64)> = pairs
+            .iter()
+            .map(|p| (p.base_ns.ln(), p.head_ns.ln() + slowdown.ln()))
+            .collect();
+        let mut used = logs.clone();
+        let mut bimodal = None;
+        let all: Vec<f64> = logs.iter().flat_map(|&(a, b)| [a, b]).collect();
+        if let Some(split) = stats::mode_split(&all) {
+            let fast = |v: f64| v < split;
+            let both_sides_in_both_modes = [true, false].iter().all(|&mode| {
+                logs.iter().any(|&(a, _)| fast(a) == mode)
+                    && logs.iter().any(|&(_, b)| fast(b) == mode)
+            });
+            if both_sides_in_both_modes {
+                used.retain(|&(a, b)| fast(a) == fast(b));
+                bimodal = Some(format!(
+                    "bimodal: both sides switch between speeds {:.1}× apart; {} of {} pairs in one mode",
+                    mode_ratio(&all, split),
+                    used.len(),
+                    logs.len()
+                ));
             }
-            note = Some(why);
+        }
+        PairedEvidence {
+            ratios: used.iter().map(|(a, b)| b - a).collect(),
+            measured: pairs.len(),
+            bimodal,
         }
     }
-    let ratios: Vec<f64> = used.iter().map(|(a, b)| b - a).collect();
-    let Some(interval) = stats::paired_interval(&ratios, MIN_PAIRED_SIGMA) else {
-        let mut judgement = Judgement::without_figures(id, Verdict::Inconclusive, note);
+
+    /// Whether too few pairs share a mode to judge on them.
+    pub fn too_few_in_one_mode(&self) -> bool {
+        self.bimodal.is_some() && self.ratios.len() < MIN_SAME_MODE_PAIRS
+    }
+
+    /// The share of pairs that count: more pairs buy this share of usable ones.
+    pub fn usable_share(&self) -> f64 {
+        self.ratios.len() as f64 / self.measured.max(1) as f64
+    }
+}
+
+/// Judges paired measurements; `slowdown` multiplies every head figure (1.0: as measured).
+pub fn paired(id: &str, pairs: &[Pair], threshold: f64, slowdown: f64) -> Judgement {
+    let evidence = PairedEvidence::of(pairs, slowdown);
+    let undecided = |verdict, note| {
+        let mut judgement = Judgement::without_figures(id, verdict, note);
         judgement.measurements = pairs.len();
-        return judgement;
+        judgement
+    };
+    if evidence.too_few_in_one_mode() {
+        return undecided(Verdict::Bimodal, evidence.bimodal);
+    }
+    let ratios = &evidence.ratios;
+    let Some(interval) = stats::paired_interval(ratios, MIN_PAIRED_SIGMA) else {
+        return undecided(Verdict::Inconclusive, evidence.bimodal);
     };
     let gate = (1.0 + threshold).ln();
     let up = ratios.iter().filter(|r| **r > 0.0).count();
@@ -167,7 +202,7 @@ pub fn paired(id: &str, pairs: &[Pair], threshold: f64, slowdown: f64) -> Judgem
         interval: Some((interval.low.exp_m1(), interval.high.exp_m1())),
         gates_on: Some((gate + interval.half_width()).exp_m1()),
         measurements: pairs.len(),
-        note,
+        note: evidence.bimodal,
     }
 }
 

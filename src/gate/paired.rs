@@ -272,7 +272,9 @@ fn quad(
     }
 }
 
-/// Whether more pairs could still settle `record`'s verdict at a useful gate.
+/// Whether more pairs could still settle `record`'s verdict at a useful gate. A bimodal
+/// benchmark is judged on its same-mode pairs, so its prospects are theirs: their spread, and
+/// the share of further pairs that will land in one mode.
 fn worth_more_pairs(id: &str, record: &Record, settings: &Settings) -> bool {
     if record.failure.is_some() || record.pairs.len() >= settings.max_pairs {
         return false;
@@ -280,16 +282,16 @@ fn worth_more_pairs(id: &str, record: &Record, settings: &Settings) -> bool {
     if !judge::paired(id, &record.pairs, settings.threshold, settings.slowdown).undecided() {
         return false;
     }
-    let ratios: Vec<f64> = record
-        .pairs
-        .iter()
-        .map(|p| (p.head_ns / p.base_ns).ln())
-        .collect();
-    let sigma = super::stats::robust_sigma(&ratios).unwrap_or(0.0);
-    let n = settings.max_pairs as f64;
+    let evidence = judge::PairedEvidence::of(&record.pairs, settings.slowdown);
+    let Some(sigma) =
+        super::stats::robust_sigma(&evidence.ratios).filter(|_| evidence.ratios.len() >= 2)
+    else {
+        return true;
+    };
+    let usable = (settings.max_pairs as f64 * evidence.usable_share()).max(2.0);
     let best_half_width =
-        super::stats::t_95(settings.max_pairs - 1) * super::stats::MEDIAN_EFFICIENCY * sigma
-            / n.sqrt();
+        super::stats::t_95(usable as usize - 1) * super::stats::MEDIAN_EFFICIENCY * sigma
+            / usable.sqrt();
     ((1.0 + settings.threshold).ln() + best_half_width).exp_m1() < HOPELESS_GATE
 }
 
@@ -379,4 +381,62 @@ pub fn judge(measured: &Measured, threshold: f64, slowdown: f64) -> Vec<Judgemen
             None => judge::paired(id, &record.pairs, threshold, slowdown),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings {
+            warm_up_ms: 50,
+            measurement_ms: 150,
+            sample_size: 10,
+            first_quads: 2,
+            max_pairs: 24,
+            budget: Duration::from_secs(60),
+            process_limit: Duration::from_secs(10),
+            threshold: 0.02,
+            slowdown: 1.0,
+        }
+    }
+
+    fn record(figures: &[(f64, f64)]) -> Record {
+        Record {
+            pairs: figures
+                .iter()
+                .map(|&(base_ns, head_ns)| Pair { base_ns, head_ns })
+                .collect(),
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn a_bimodal_benchmark_with_tight_modes_gets_more_pairs() {
+        // Processes land at ~45 µs or ~450 µs, either side: four pairs, one in a single mode.
+        let bimodal = record(&[(47e3, 470e3), (46e3, 45e3), (460e3, 44e3), (45e3, 455e3)]);
+        let verdict = judge::paired("a", &bimodal.pairs, 0.02, 1.0).verdict;
+        assert_eq!(verdict, Verdict::Bimodal);
+        assert!(worth_more_pairs("a", &bimodal, &settings()));
+        // Four pairs in one mode, tight, leaning up by about 4%, not yet decisive: worth more,
+        // although all six pairs together scatter far beyond the hopeless mark.
+        let more = record(&[
+            (47e3, 470e3),
+            (46e3, 47.4e3),
+            (460e3, 44e3),
+            (45e3, 47.7e3),
+            (450e3, 468e3),
+            (44e3, 46.2e3),
+        ]);
+        let judged = judge::paired("a", &more.pairs, 0.02, 1.0);
+        assert_eq!(judged.verdict, Verdict::Inconclusive, "{judged:?}");
+        assert!(worth_more_pairs("a", &more, &settings()));
+    }
+
+    #[test]
+    fn a_benchmark_too_noisy_to_gate_under_the_hopeless_mark_gets_no_more_pairs() {
+        // One speed, pairs scattered ±50%: even 24 pairs could not gate it below 15%.
+        let noisy = record(&[(100.0, 160.0), (100.0, 62.0), (100.0, 140.0), (100.0, 75.0)]);
+        assert!(!worth_more_pairs("a", &noisy, &settings()));
+    }
 }
