@@ -1,530 +1,613 @@
-//! Every claim of the documents, with the documents' figure, the range read from it, and the
-//! figures measured here that test it.
+//! The documents' claims as data: `claims/claims.toml` holds, per claim, the documents' figure
+//! in their words, the range read from it by a stated rule, and what measured here tests it.
+//! This module reads that file and turns each entry into figures the report can evaluate.
 
-use super::Unit::{Bytes, Nanoseconds, Number, PercentOfCore};
-use super::figures::*;
-use super::{Claim, Figure, Range};
+use super::figures::{self, C10K_C32, C10K_CPU, C10K_CPU_POOL, C10K_IO, FOOTPRINT};
+use super::figures::{CPU_INLINE, CPU_POOL, IO_5K_50MS, IO_10K};
+use super::{Claim, Figure, Range, Unit};
 use crate::c10k::Model;
+use crate::c10k::orchestrate::Measured;
+use crate::probe::LatencySummary;
+use serde::Deserialize;
 
-/// Every claim of `CLAIMS.md` and the figures that test it.
+/// The catalogue as the repository holds it.
+const CATALOGUE: &str = include_str!("../../claims/claims.toml");
+
+/// Every claim of the documents and the figures that test it.
 pub fn claims() -> Vec<Claim> {
-    vec![
-        Claim {
-            id: "C01",
-            claim: "fork() is expensive and grows with the parent's memory",
-            docs: "hundreds of µs per fork",
-            figures: benches(
-                &[
-                    ("fork+exit+wait, 1 MiB parent", "fork/fork_exit_wait/1MiB"),
-                    ("fork+exit+wait, 64 MiB parent", "fork/fork_exit_wait/64MiB"),
-                    ("fork+exit+wait, 1 GiB parent", "fork/fork_exit_wait/1GiB"),
-                    ("fork+exec+wait, 1 MiB parent", "fork/fork_exec_wait/1MiB"),
-                ],
-                Range::between(100.0 * US, 1000.0 * US),
-            ),
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C02",
-            claim: "creating a thread is much cheaper than forking",
-            docs: "tens of µs, not hundreds",
-            figures: benches(
-                &[
-                    ("spawn+join, 2 MiB stack", "thread_spawn/spawn_join/2MiB"),
-                    ("spawn+join, 64 KiB stack", "thread_spawn/spawn_join/64KiB"),
-                    (
-                        "spawn to first instruction",
-                        "thread_spawn/first_instruction/2MiB",
-                    ),
-                ],
-                Range::between(10.0 * US, 100.0 * US),
-            ),
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C03",
-            claim: "an OS thread context switch",
-            docs: "1–10 µs (~5 µs)",
-            figures: benches(
-                &[
-                    (
-                        "thread switch, pipe, same core",
-                        "context_switch/thread_pipe/same_core",
-                    ),
-                    (
-                        "thread switch, pipe, cross core",
-                        "context_switch/thread_pipe/cross_core",
-                    ),
-                    (
-                        "thread switch, pipe, unpinned",
-                        "context_switch/thread_pipe/unpinned",
-                    ),
-                    (
-                        "thread switch, futex, same core",
-                        "context_switch/thread_futex/same_core",
-                    ),
-                    (
-                        "process switch, pipe, same core",
-                        "context_switch/process_pipe/same_core",
-                    ),
-                ],
-                Range::between(1.0 * US, 10.0 * US),
-            ),
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C04",
-            claim: "a thread's stack: 8 MiB virtual, ~64 KiB resident",
-            docs: "8 MiB virtual / ~64 KiB RSS",
-            figures: vec![
-                footprint(
-                    "virtual per parked thread, 8 MiB stack",
-                    "thread_8mib_stack",
-                    true,
-                    Range::about(8.0 * MIB),
-                ),
-                footprint(
-                    "RSS per parked thread, 8 MiB stack",
-                    "thread_8mib_stack",
-                    false,
-                    Range::about(64.0 * KIB),
-                ),
-                footprint(
-                    "RSS per parked thread, 2 MiB stack",
-                    "thread_2mib_stack",
-                    false,
-                    Range::about(64.0 * KIB),
-                ),
-            ],
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C05",
-            claim: "epoll_wait costs O(ready fds), select/poll O(registered fds)",
-            docs: "flat vs linear in N",
-            figures: vec![
-                growth("epoll_wait", "epoll", 10_000, Range::about(1.0)),
-                growth("poll", "poll", 10_000, Range::at_least(100.0)),
-                growth("select", "select", 1_000, Range::at_least(10.0)),
-            ],
-            beyond_this_machine: Some(
-                "select cannot watch fds above 1,023 (FD_SETSIZE), so it stops at 1,000",
-            ),
-        },
-        Claim {
-            id: "C06",
-            claim: "prefork workers on one listener: one wake-up per new connection",
-            docs: "1 wake-up per connection",
-            figures: vec![
-                herd("32 workers blocked in accept", "herd/accept/32"),
-                herd(
-                    "32 workers in epoll, EPOLLEXCLUSIVE",
-                    "herd/epoll_exclusive/32",
-                ),
-                herd("32 workers in epoll, no EPOLLEXCLUSIVE", "herd/epoll/32"),
-            ],
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C07",
-            claim: "50,000 thread switches per second at 10 µs cost half a core",
-            docs: "50% of a core",
-            figures: vec![Figure {
-                label: "50,000 switches/s × measured switch".into(),
-                source: "50,000 × context_switch/thread_pipe/same_core".into(),
-                unit: PercentOfCore,
-                range: Range::about(50.0),
-                command: BENCH,
-                measure: Box::new(|r| {
-                    Some(50_000.0 * r.mean("context_switch/thread_pipe/same_core")? / 1e9 * 100.0)
-                }),
-            }],
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C10",
-            claim: "a goroutine / green-thread switch (no kernel, no TLB flush)",
-            docs: "100–200 ns",
-            figures: benches(
-                &[
-                    ("may coroutine switch", "coroutine_switch/may"),
-                    ("may yield, 2 workers", "task_switch/yield/may_2w"),
-                    (
-                        "bare stackful switch (corosensei)",
-                        "coroutine_switch/corosensei",
-                    ),
-                ],
-                Range::between(100.0, 200.0),
-            ),
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C11",
-            claim: "an async task switch; a callback dispatch",
-            docs: "~100 ns / ~50 ns",
-            figures: benches(
-                &[
-                    (
-                        "task switch (yield), tokio current_thread",
-                        "task_switch/yield/tokio_current_thread",
-                    ),
-                    (
-                        "task switch (yield), tokio multi_thread",
-                        "task_switch/yield/tokio_multi_thread_2w",
-                    ),
-                    (
-                        "task switch (yield), async-std",
-                        "task_switch/yield/async_std_2w",
-                    ),
-                    ("task switch (yield), smol", "task_switch/yield/smol_2w"),
-                    (
-                        "task switch (yield), smol local",
-                        "task_switch/yield/smol_local",
-                    ),
-                    (
-                        "task wake-and-switch, tokio current_thread",
-                        "task_switch/ping_pong/tokio_current_thread",
-                    ),
-                    (
-                        "task wake-and-switch, monoio",
-                        "task_switch/ping_pong/monoio",
-                    ),
-                ],
-                Range::about(100.0),
-            )
+    // The file is part of the build and `tests` read it whole: a fault here is the repository's.
+    read(CATALOGUE).unwrap_or_else(|why| panic!("claims/claims.toml: {why}"))
+}
+
+/// Reads a catalogue: every claim, each range checked against its figure's unit.
+pub fn read(text: &str) -> Result<Vec<Claim>, String> {
+    let file: File = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    file.claim.into_iter().map(ClaimEntry::into_claim).collect()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    claim: Vec<ClaimEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimEntry {
+    id: String,
+    claim: String,
+    docs: String,
+    /// The range of each figure that gives none of its own.
+    range: Option<String>,
+    reading: Option<String>,
+    beyond_this_machine: Option<String>,
+    figure: Vec<FigureEntry>,
+}
+
+impl ClaimEntry {
+    fn into_claim(self) -> Result<Claim, String> {
+        let id = self.id;
+        let figures = self
+            .figure
             .into_iter()
-            .chain(benches(
-                &[(
-                    "callback dispatch (indirect call)",
-                    "coroutine_switch/function_call",
-                )],
-                Range::about(50.0),
-            ))
-            .collect(),
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C12",
-            claim: "a lightweight task or coroutine needs about 2 KiB",
-            docs: "~2 KiB (goroutine 2–8 KiB)",
-            figures: [
-                "tokio_current_thread",
-                "tokio_multi_thread_2w",
-                "async_std_2w",
-                "smol_2w",
-                "monoio",
-                "may_2w",
-            ]
-            .into_iter()
-            .map(|unit| {
-                footprint(
-                    &format!("RSS per parked task, {unit}"),
-                    unit,
-                    false,
-                    Range::between(1.0 * KIB, 8.0 * KIB),
-                )
+            .map(|entry| {
+                let label = entry.label.clone();
+                entry
+                    .into_figure(self.range.as_deref())
+                    .map_err(|why| format!("{id}, \"{label}\": {why}"))
             })
-            .collect(),
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C13",
-            claim: "async at 10,000 connections: far less memory and CPU than thread-per-connection",
-            docs: "500× less memory / 100× less CPU",
-            figures: vec![
-                Figure {
-                    label: "peak RSS, thread_per_connection ÷ tokio_multi_thread".into(),
-                    source: format!("costs c10k {IO_10K}: peak RSS ratio"),
-                    unit: Number,
-                    range: Range::about(500.0),
-                    command: C10K_IO,
-                    measure: Box::new(|r| {
-                        threads_over_async(r, Model::TokioMultiThread, |m| {
-                            m.server_peak_rss_bytes as f64
-                        })
-                    }),
-                },
-                Figure {
-                    label: "server CPU, thread_per_connection ÷ tokio_multi_thread".into(),
-                    source: format!("costs c10k {IO_10K}: server CPU seconds ratio"),
-                    unit: Number,
-                    range: Range::about(100.0),
-                    command: C10K_IO,
-                    measure: Box::new(|r| {
-                        threads_over_async(r, Model::TokioMultiThread, |m| m.server_cpu_s)
-                    }),
-                },
-                Figure {
-                    label: "RSS per unit, parked thread ÷ parked tokio task".into(),
-                    source: "costs footprint: thread_2mib_stack ÷ tokio_multi_thread_2w".into(),
-                    unit: Number,
-                    range: Range::about(500.0),
-                    command: FOOTPRINT,
-                    measure: Box::new(|r| {
-                        Some(
-                            r.footprint_of("thread_2mib_stack")?.rss_per_unit
-                                / r.footprint_of("tokio_multi_thread_2w")?.rss_per_unit,
-                        )
-                    }),
-                },
-            ],
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C14",
-            claim: "memory per connection of an event loop",
-            docs: "~10 KiB per connection; Node ~2 KiB",
-            figures: [
-                Model::TokioCurrentThread,
-                Model::TokioMultiThread,
-                Model::Smol,
-                Model::Monoio,
-            ]
-            .into_iter()
-            .map(|m| {
-                c10k(
-                    &format!("server peak RSS ÷ connections, {}", m.id()),
-                    IO_10K,
-                    m,
-                    "peak RSS ÷ connections held",
-                    Bytes,
-                    Range::between(1.0 * KIB, 20.0 * KIB),
-                    rss_per_connection,
-                )
+            .collect::<Result<Vec<_>, _>>()?;
+        if figures.is_empty() {
+            return Err(format!("{id} has no figure"));
+        }
+        Ok(Claim {
+            id,
+            claim: self.claim,
+            docs: self.docs,
+            reading: self.reading,
+            figures,
+            beyond_this_machine: self.beyond_this_machine,
+        })
+    }
+}
+
+/// One figure: a label, perhaps a range of its own, and exactly one source.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FigureEntry {
+    label: String,
+    range: Option<String>,
+    reading: Option<String>,
+    bench: Option<String>,
+    ratio: Option<[String; 2]>,
+    share_of_core: Option<ShareOfCore>,
+    herd: Option<String>,
+    footprint: Option<FootprintEntry>,
+    footprint_ratio: Option<[String; 2]>,
+    c10k: Option<C10kEntry>,
+    c10k_ratio: Option<C10kRatioEntry>,
+    blocked_loop: Option<BlockedLoopEntry>,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShareOfCore {
+    bench: String,
+    per_second: f64,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Size {
+    Rss,
+    Virtual,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FootprintEntry {
+    unit: String,
+    size: Size,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum C10kMetric {
+    P50,
+    P99,
+    PeakRss,
+    RssPerConnection,
+    AllServed,
+    InFlight,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct C10kEntry {
+    scenario: String,
+    model: String,
+    metric: C10kMetric,
+    /// For `in_flight`: how long each request is in service.
+    service_ms: Option<f64>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RatioMetric {
+    PeakRss,
+    ServerCpu,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct C10kRatioEntry {
+    scenario: String,
+    of: String,
+    over: String,
+    metric: RatioMetric,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Percentile {
+    P50,
+    P99,
+    Max,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlockedLoopEntry {
+    bench: String,
+    percentile: Percentile,
+}
+
+/// What a source contributes to its figure.
+struct Reads {
+    unit: Unit,
+    source: String,
+    command: &'static str,
+    benchmarks: Vec<String>,
+    measure: super::Measure,
+}
+
+impl FigureEntry {
+    fn into_figure(self, claim_range: Option<&str>) -> Result<Figure, String> {
+        let range_text = self
+            .range
+            .as_deref()
+            .or(claim_range)
+            .ok_or("no range, neither its own nor its claim's")?;
+        let (range, range_unit) = read_range(range_text)?;
+        let reads = self.reads()?;
+        if range_unit != reads.unit {
+            return Err(format!(
+                "the range \"{range_text}\" is in {range_unit:?}, the figure in {:?}",
+                reads.unit
+            ));
+        }
+        Ok(Figure {
+            label: self.label,
+            source: reads.source,
+            unit: reads.unit,
+            range,
+            reading: self.reading,
+            command: reads.command,
+            benchmarks: reads.benchmarks,
+            measure: reads.measure,
+        })
+    }
+
+    fn reads(&self) -> Result<Reads, String> {
+        let mut sources = Vec::new();
+        if let Some(id) = &self.bench {
+            sources.push(bench(id.clone()));
+        }
+        if let Some([many, one]) = &self.ratio {
+            sources.push(ratio(many.clone(), one.clone()));
+        }
+        if let Some(share) = &self.share_of_core {
+            sources.push(share_of_core(share.clone()));
+        }
+        if let Some(id) = &self.herd {
+            sources.push(herd(id.clone()));
+        }
+        if let Some(entry) = &self.footprint {
+            sources.push(footprint(entry.clone()));
+        }
+        if let Some([of, over]) = &self.footprint_ratio {
+            sources.push(footprint_ratio(of.clone(), over.clone()));
+        }
+        if let Some(entry) = &self.c10k {
+            sources.push(c10k(entry.clone())?);
+        }
+        if let Some(entry) = &self.c10k_ratio {
+            sources.push(c10k_ratio(entry.clone())?);
+        }
+        if let Some(entry) = &self.blocked_loop {
+            sources.push(blocked_loop(entry.clone()));
+        }
+        match sources.len() {
+            1 => Ok(sources.pop().expect("one")),
+            n => Err(format!(
+                "reads {n} sources; give exactly one of bench, ratio, share_of_core, herd, \
+                 footprint, footprint_ratio, c10k, c10k_ratio, blocked_loop"
+            )),
+        }
+    }
+}
+
+fn bench(id: String) -> Reads {
+    Reads {
+        unit: Unit::Nanoseconds,
+        source: id.clone(),
+        command: figures::BENCH,
+        benchmarks: vec![id.clone()],
+        measure: Box::new(move |r| r.mean(&id)),
+    }
+}
+
+fn ratio(many: String, one: String) -> Reads {
+    Reads {
+        unit: Unit::Number,
+        source: format!("{many} ÷ {one}"),
+        command: figures::BENCH,
+        benchmarks: vec![many.clone(), one.clone()],
+        measure: Box::new(move |r| Some(r.mean(&many)? / r.mean(&one)?)),
+    }
+}
+
+fn share_of_core(share: ShareOfCore) -> Reads {
+    let ShareOfCore { bench, per_second } = share;
+    Reads {
+        unit: Unit::PercentOfCore,
+        source: format!("{} × {bench}", thousands(per_second)),
+        command: figures::BENCH,
+        benchmarks: vec![bench.clone()],
+        measure: Box::new(move |r| Some(per_second * r.mean(&bench)? / 1e9 * 100.0)),
+    }
+}
+
+fn herd(id: String) -> Reads {
+    Reads {
+        unit: Unit::Number,
+        source: format!("{id} (voluntary switches of the workers ÷ connections)"),
+        command: figures::BENCH,
+        benchmarks: vec![id.clone()],
+        measure: Box::new(move |r| r.herd_of(&id).map(|h| h.wakeups_per_connection)),
+    }
+}
+
+fn footprint(entry: FootprintEntry) -> Reads {
+    let FootprintEntry { unit, size } = entry;
+    let field = match size {
+        Size::Rss => "RSS",
+        Size::Virtual => "virtual",
+    };
+    Reads {
+        unit: Unit::Bytes,
+        source: format!("costs footprint: {unit}, {field} per unit"),
+        command: FOOTPRINT,
+        benchmarks: Vec::new(),
+        measure: Box::new(move |r| {
+            let f = r.footprint_of(&unit)?;
+            Some(match size {
+                Size::Rss => f.rss_per_unit,
+                Size::Virtual => f.virtual_per_unit,
             })
-            .collect(),
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C20",
-            claim: "synchronous work on the loop stalls every other connection for its whole length",
-            docs: "stall = block length",
-            figures: blocked_loop_figures(
-                &[
-                    "tokio_current_thread",
-                    "smol_local",
-                    "futures_local",
-                    "tokio_multi_thread_2w",
-                    "smol_2w",
-                ],
-                ("worst probe stall", "max"),
-                Range::about(10.0 * MS),
-                |s| s.max_ns,
+        }),
+    }
+}
+
+fn footprint_ratio(of: String, over: String) -> Reads {
+    Reads {
+        unit: Unit::Number,
+        source: format!("costs footprint: {of} ÷ {over}"),
+        command: FOOTPRINT,
+        benchmarks: Vec::new(),
+        measure: Box::new(move |r| {
+            Some(r.footprint_of(&of)?.rss_per_unit / r.footprint_of(&over)?.rss_per_unit)
+        }),
+    }
+}
+
+/// The command that measures a c10k scenario the claims read.
+fn c10k_command(scenario: &str) -> Result<&'static str, String> {
+    match scenario {
+        IO_10K => Ok(C10K_IO),
+        IO_5K_50MS => Ok(C10K_C32),
+        CPU_INLINE => Ok(C10K_CPU),
+        CPU_POOL => Ok(C10K_CPU_POOL),
+        other => Err(format!(
+            "no c10k scenario \"{other}\" (known: {IO_10K}, {IO_5K_50MS}, {CPU_INLINE}, {CPU_POOL})"
+        )),
+    }
+}
+
+fn model(id: &str) -> Result<Model, String> {
+    Model::from_id(id).ok_or_else(|| format!("no c10k model \"{id}\""))
+}
+
+impl C10kMetric {
+    fn unit(self) -> Unit {
+        match self {
+            C10kMetric::P50 | C10kMetric::P99 => Unit::Nanoseconds,
+            C10kMetric::PeakRss | C10kMetric::RssPerConnection => Unit::Bytes,
+            C10kMetric::AllServed | C10kMetric::InFlight => Unit::Number,
+        }
+    }
+
+    /// What it reads of a run; `service_ms` for Little's law.
+    fn describe(self, service_ms: f64) -> String {
+        match self {
+            C10kMetric::P50 => "p50".into(),
+            C10kMetric::P99 => "p99".into(),
+            C10kMetric::PeakRss => "peak RSS".into(),
+            C10kMetric::RssPerConnection => "peak RSS ÷ connections held".into(),
+            C10kMetric::AllServed => "connections held with every request answered".into(),
+            C10kMetric::InFlight => format!("throughput × {service_ms} ms (Little's law)"),
+        }
+    }
+
+    fn of(self, m: &Measured, service_ms: f64) -> Option<f64> {
+        match self {
+            C10kMetric::P50 => figures::p50(m),
+            C10kMetric::P99 => figures::p99(m),
+            C10kMetric::PeakRss => figures::rss(m),
+            C10kMetric::RssPerConnection => figures::rss_per_connection(m),
+            C10kMetric::AllServed => figures::all_served(m),
+            C10kMetric::InFlight => figures::in_flight(m, service_ms / 1e3),
+        }
+    }
+}
+
+fn c10k(entry: C10kEntry) -> Result<Reads, String> {
+    let command = c10k_command(&entry.scenario)?;
+    let model = model(&entry.model)?;
+    let metric = entry.metric;
+    let service_ms = match metric {
+        C10kMetric::InFlight => entry
+            .service_ms
+            .filter(|ms| *ms > 0.0)
+            .ok_or("in_flight needs service_ms, each request's time in service")?,
+        _ => 0.0,
+    };
+    let scenario = entry.scenario;
+    Ok(Reads {
+        unit: metric.unit(),
+        source: format!(
+            "costs c10k {scenario}: {}, {}",
+            model.id(),
+            metric.describe(service_ms)
+        ),
+        command,
+        benchmarks: Vec::new(),
+        measure: Box::new(move |r| {
+            r.c10k_run(&scenario, model)
+                .and_then(|m| metric.of(m, service_ms))
+        }),
+    })
+}
+
+fn c10k_ratio(entry: C10kRatioEntry) -> Result<Reads, String> {
+    let command = c10k_command(&entry.scenario)?;
+    let (of, over) = (model(&entry.of)?, model(&entry.over)?);
+    let (what, metric): (&str, fn(&Measured) -> f64) = match entry.metric {
+        RatioMetric::PeakRss => ("peak RSS ratio", |m| m.server_peak_rss_bytes as f64),
+        RatioMetric::ServerCpu => ("server CPU seconds ratio", |m| m.server_cpu_s),
+    };
+    let scenario = entry.scenario;
+    Ok(Reads {
+        unit: Unit::Number,
+        source: format!("costs c10k {scenario}: {what}"),
+        command,
+        benchmarks: Vec::new(),
+        measure: Box::new(move |r| {
+            let of = metric(r.c10k_run(&scenario, of)?);
+            let over = metric(r.c10k_run(&scenario, over)?);
+            Some(of / over.max(f64::MIN_POSITIVE))
+        }),
+    })
+}
+
+impl Percentile {
+    fn name(self) -> &'static str {
+        match self {
+            Percentile::P50 => "p50",
+            Percentile::P99 => "p99",
+            Percentile::Max => "max",
+        }
+    }
+
+    fn of(self, summary: &LatencySummary) -> f64 {
+        (match self {
+            Percentile::P50 => summary.p50_ns,
+            Percentile::P99 => summary.p99_ns,
+            Percentile::Max => summary.max_ns,
+        }) as f64
+    }
+}
+
+fn blocked_loop(entry: BlockedLoopEntry) -> Reads {
+    let BlockedLoopEntry { bench, percentile } = entry;
+    Reads {
+        unit: Unit::Nanoseconds,
+        source: format!("{bench} ({} probe latency)", percentile.name()),
+        command: figures::BENCH,
+        benchmarks: vec![bench.clone()],
+        measure: Box::new(move |r| r.latency(&bench).map(|s| percentile.of(s))),
+    }
+}
+
+/// `n` with thousands separated by commas.
+fn thousands(n: f64) -> String {
+    let digits = format!("{:.0}", n);
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// A quantity with its unit: "100 µs", "8 MiB", "50 %", "10000".
+fn read_quantity(text: &str) -> Result<(f64, Unit), String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || ".,eE+-".contains(c)))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .replace(',', "")
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a number with a unit"))?;
+    let (scale, unit) = match unit.trim() {
+        "" => (1.0, Unit::Number),
+        "ns" => (1.0, Unit::Nanoseconds),
+        "µs" | "us" => (1e3, Unit::Nanoseconds),
+        "ms" => (1e6, Unit::Nanoseconds),
+        "s" => (1e9, Unit::Nanoseconds),
+        "B" => (1.0, Unit::Bytes),
+        "KiB" => (1024.0, Unit::Bytes),
+        "MiB" => (1024.0 * 1024.0, Unit::Bytes),
+        "GiB" => (1024.0 * 1024.0 * 1024.0, Unit::Bytes),
+        "kB" => (1e3, Unit::Bytes),
+        "MB" => (1e6, Unit::Bytes),
+        "GB" => (1e9, Unit::Bytes),
+        "%" => (1.0, Unit::PercentOfCore),
+        other => return Err(format!("\"{other}\" is not a unit the catalogue knows")),
+    };
+    Ok((value * scale, unit))
+}
+
+/// A range by its rule: "about X" (X/2 … 2X), "A – B", "at least X", "at most X".
+fn read_range(text: &str) -> Result<(Range, Unit), String> {
+    let text = text.trim();
+    if let Some(x) = text.strip_prefix("about ") {
+        let (x, unit) = read_quantity(x)?;
+        return Ok((Range::about(x), unit));
+    }
+    if let Some(x) = text.strip_prefix("at least ") {
+        let (x, unit) = read_quantity(x)?;
+        return Ok((Range::at_least(x), unit));
+    }
+    if let Some(x) = text.strip_prefix("at most ") {
+        let (x, unit) = read_quantity(x)?;
+        return Ok((Range::at_most(x), unit));
+    }
+    let Some((low, high)) = text.split_once(" – ") else {
+        return Err(format!(
+            "range \"{text}\" is none of \"about X\", \"A – B\", \"at least X\", \"at most X\""
+        ));
+    };
+    let ((low, low_unit), (high, high_unit)) = (read_quantity(low)?, read_quantity(high)?);
+    if low_unit != high_unit || low > high {
+        return Err(format!(
+            "range \"{text}\" does not run from low to high in one unit"
+        ));
+    }
+    Ok((Range::between(low, high), low_unit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_read_by_their_stated_rule() {
+        let ms = 1e6;
+        assert_eq!(
+            read_range("about 10 ms").unwrap(),
+            (Range::between(5.0 * ms, 20.0 * ms), Unit::Nanoseconds)
+        );
+        assert_eq!(
+            read_range("100 µs – 1000 µs").unwrap(),
+            (Range::between(1e5, 1e6), Unit::Nanoseconds)
+        );
+        assert_eq!(
+            read_range("at least 10 GB").unwrap(),
+            (Range::at_least(1e10), Unit::Bytes)
+        );
+        assert_eq!(
+            read_range("at most 50 %").unwrap(),
+            (Range::at_most(50.0), Unit::PercentOfCore)
+        );
+        assert_eq!(
+            read_range("about 64 KiB").unwrap(),
+            (Range::between(32.0 * 1024.0, 128.0 * 1024.0), Unit::Bytes)
+        );
+        assert_eq!(
+            read_range("at least 10,000").unwrap(),
+            (Range::at_least(1e4), Unit::Number)
+        );
+        for bad in [
+            "roughly 10 ms",
+            "10 ms – 5 ms",
+            "1 ms – 10 MiB",
+            "about ten ms",
+            "about 3 fortnights",
+        ] {
+            assert!(read_range(bad).is_err(), "{bad} was read");
+        }
+    }
+
+    const ONE: &str = r#"
+        [[claim]]
+        id = "C99"
+        claim = "a claim"
+        docs = "about 5 µs"
+        range = "about 5 µs"
+        figure = [{ label = "a bench", bench = "syscall/getppid" }]
+    "#;
+
+    #[test]
+    fn a_catalogue_entry_becomes_a_claim_with_its_figures() {
+        let claims = read(ONE).unwrap();
+        assert_eq!(claims.len(), 1);
+        let figure = &claims[0].figures[0];
+        assert_eq!(figure.range, Range::between(2500.0, 10_000.0));
+        assert_eq!(figure.benchmarks, ["syscall/getppid"]);
+        assert_eq!(figure.command, figures::BENCH);
+    }
+
+    #[test]
+    fn a_faulty_entry_is_refused_with_the_claim_and_figure_it_is_in() {
+        let faults = [
+            // A time range on a ratio.
+            ONE.replace(
+                "bench = \"syscall/getppid\"",
+                "ratio = [\"syscall/getppid\", \"fork/x\"]",
             ),
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C21",
-            claim: "event-loop lag above 50 ms is an alert",
-            docs: "50 ms",
-            figures: blocked_loop_figures(
-                &[
-                    "tokio_current_thread",
-                    "smol_local",
-                    "tokio_multi_thread_2w",
-                ],
-                ("p99 lag (under the alert?)", "p99"),
-                Range::at_most(50.0 * MS),
-                |s| s.p99_ns,
+            // Two sources, and none.
+            ONE.replace("}]", ", herd = \"herd/accept/32\" }]"),
+            ONE.replace(", bench = \"syscall/getppid\"", ""),
+            // No range anywhere.
+            ONE.replace("range = \"about 5 µs\"", ""),
+            // A key the catalogue does not know, a model and a scenario it does not know.
+            ONE.replace("docs =", "doc ="),
+            ONE.replace(
+                "bench = \"syscall/getppid\"",
+                "c10k = { scenario = \"io_10000c_10ms\", model = \"node\", metric = \"p50\" }",
             ),
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C22",
-            claim: "CPU-bound work must be offloaded; offloading restores latency",
-            docs: "p50 120 → 28–35 ms",
-            figures: vec![
-                c10k(
-                    "p50, hashes inline on one loop",
-                    CPU_INLINE,
-                    Model::TokioCurrentThread,
-                    "p50",
-                    Nanoseconds,
-                    Range::about(120.0 * MS),
-                    p50,
-                ),
-                c10k(
-                    "p50, hashes offloaded (spawn_blocking)",
-                    CPU_POOL,
-                    Model::TokioMultiThread,
-                    "p50",
-                    Nanoseconds,
-                    Range::between(28.0 * MS, 35.0 * MS),
-                    p50,
-                ),
-            ],
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C23",
-            claim: "a bounded pool whose threads all block makes the next job wait; pool size caps in-flight work",
-            docs: "pool of N → N in flight",
-            figures: vec![
-                bench(
-                    "next job's wait, shared pool all blocked 5 ms",
-                    "offload/starvation/shared_pool",
-                    Nanoseconds,
-                    Range::about(5.0 * MS),
-                ),
-                c10k(
-                    "requests in flight, thread_pool of 200",
-                    IO_10K,
-                    Model::ThreadPool,
-                    "throughput × 10 ms (Little's law)",
-                    Number,
-                    Range::between(100.0, 200.0),
-                    |m| in_flight(m, 0.010),
-                ),
-            ],
-            beyond_this_machine: None,
-        },
-        Claim {
-            id: "C30",
-            claim: "10,000 clients, 10 ms simulated I/O each",
-            docs: "threads 14/95 ms, 10 GB+; asyncio 11/18 ms, 25 MB; goroutines 11/15 ms, 22 MB; Node 11/17 ms, 80 MB",
-            figures: [
-                percentiles("threads", IO_10K, Model::ThreadPerConnection, (14.0, 95.0)),
-                vec![c10k(
-                    "threads: server memory",
-                    IO_10K,
-                    Model::ThreadPerConnection,
-                    "peak RSS",
-                    Bytes,
-                    Range::at_least(10e9),
-                    rss,
-                )],
-                percentiles(
-                    "one event loop (asyncio's peer)",
-                    IO_10K,
-                    Model::TokioCurrentThread,
-                    (11.0, 18.0),
-                ),
-                vec![c10k(
-                    "one event loop (asyncio's peer): memory",
-                    IO_10K,
-                    Model::TokioCurrentThread,
-                    "peak RSS",
-                    Bytes,
-                    Range::about(25e6),
-                    rss,
-                )],
-                percentiles(
-                    "coroutines (goroutines' peer)",
-                    IO_10K,
-                    Model::May,
-                    (11.0, 15.0),
-                ),
-                vec![c10k(
-                    "coroutines (goroutines' peer): memory",
-                    IO_10K,
-                    Model::May,
-                    "peak RSS",
-                    Bytes,
-                    Range::about(22e6),
-                    rss,
-                )],
-            ]
-            .into_iter()
-            .flatten()
-            .collect(),
-            beyond_this_machine: Some(
-                "Node's row has no peer here beyond the one-loop row (asyncio's)",
+            ONE.replace(
+                "bench = \"syscall/getppid\"",
+                "c10k = { scenario = \"io_1c\", model = \"may\", metric = \"p50\" }",
             ),
-        },
-        Claim {
-            id: "C31",
-            claim: "10,000 CPU-bound (hash) requests",
-            docs: "one loop 120/200 ms; process pool 35/55 ms; goroutines 28/45 ms; worker threads 32/50 ms (4 cores)",
-            figures: [
-                percentiles(
-                    "one loop, inline",
-                    CPU_INLINE,
-                    Model::TokioCurrentThread,
-                    (120.0, 200.0),
-                ),
-                percentiles(
-                    "process pool (prefork)",
-                    CPU_INLINE,
-                    Model::Prefork,
-                    (35.0, 55.0),
-                ),
-                percentiles("coroutines (may)", CPU_INLINE, Model::May, (28.0, 45.0)),
-                percentiles(
-                    "worker threads (spawn_blocking)",
-                    CPU_POOL,
-                    Model::TokioMultiThread,
-                    (32.0, 50.0),
-                ),
-            ]
-            .into_iter()
-            .flatten()
-            .collect(),
-            beyond_this_machine: Some(
-                "the documents used 4 cores; this machine has 2, so parallel rows cannot halve as theirs did",
+            // Little's law without the time in service.
+            ONE.replace("about 5 µs\"\n", "about 100\"\n").replace(
+                "bench = \"syscall/getppid\"",
+                "c10k = { scenario = \"io_10000c_10ms\", model = \"may\", metric = \"in_flight\" }",
             ),
-        },
-        Claim {
-            id: "C32",
-            claim: "5,000 connections, 50 ms query each",
-            docs: "threads ~500 MB; prefork of 100 caps at 100 in flight; event loop ~50 MB; goroutines ~100 MB",
-            figures: vec![
-                c10k(
-                    "threads: server memory",
-                    IO_5K_50MS,
-                    Model::ThreadPerConnection,
-                    "peak RSS",
-                    Bytes,
-                    Range::about(500e6),
-                    rss,
-                ),
-                c10k(
-                    "prefork of 100: requests in flight",
-                    IO_5K_50MS,
-                    Model::Prefork,
-                    "throughput × 50 ms (Little's law)",
-                    Number,
-                    Range::between(50.0, 100.0),
-                    |m| in_flight(m, 0.050),
-                ),
-                c10k(
-                    "event loop: server memory",
-                    IO_5K_50MS,
-                    Model::TokioCurrentThread,
-                    "peak RSS",
-                    Bytes,
-                    Range::about(50e6),
-                    rss,
-                ),
-                c10k(
-                    "coroutines (may): server memory",
-                    IO_5K_50MS,
-                    Model::May,
-                    "peak RSS",
-                    Bytes,
-                    Range::about(100e6),
-                    rss,
-                ),
-            ],
-            beyond_this_machine: Some(
-                "process-per-request (~5 GB, falls over) is not a model here; fork's cost is C01",
-            ),
-        },
-        Claim {
-            id: "C33",
-            claim: "one event-loop thread serves 10K+ connections; async 100,000+ on one core",
-            docs: "10K / 100K",
-            figures: vec![c10k(
-                "connections one loop held and served",
-                IO_10K,
-                Model::TokioCurrentThread,
-                "connections held with every request answered",
-                Number,
-                Range::at_least(10_000.0),
-                all_served,
-            )],
-            beyond_this_machine: Some(
-                "100,000 connections need 100,000 fds per process; the hard limit here is 20,000",
-            ),
-        },
-    ]
+        ];
+        for fault in faults {
+            assert!(read(&fault).is_err(), "read: {fault}");
+        }
+        let why = match read(&ONE.replace("}]", ", herd = \"herd/accept/32\" }]")) {
+            Err(why) => why,
+            Ok(_) => unreachable!(),
+        };
+        assert!(why.starts_with("C99, \"a bench\""), "{why}");
+    }
 }

@@ -50,8 +50,30 @@ pub fn markdown(rows: &[Row], machine: &str) -> String {
             row.verdict.describe()
         ));
     }
-    for claim in claims() {
-        if let Some(beyond) = claim.beyond_this_machine {
+    let claims = claims();
+    let readings: Vec<String> = claims
+        .iter()
+        .flat_map(|claim| {
+            let own = claim
+                .reading
+                .iter()
+                .map(|r| format!("- {}: {r}.", claim.id));
+            let figures = claim.figures.iter().filter_map(|f| {
+                let r = f.reading.as_ref()?;
+                Some(format!("- {}, {}: {r}.", claim.id, f.label))
+            });
+            own.chain(figures).collect::<Vec<_>>()
+        })
+        .collect();
+    if !readings.is_empty() {
+        out.push_str("\nHow some ranges were read from the documents' words:\n");
+        for reading in readings {
+            out.push_str(&format!("\n{reading}"));
+        }
+        out.push('\n');
+    }
+    for claim in &claims {
+        if let Some(beyond) = &claim.beyond_this_machine {
             out.push_str(&format!("\n- {}: {beyond}.", claim.id));
         }
     }
