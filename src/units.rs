@@ -14,3 +14,27 @@ pub fn human_ns(ns: f64) -> String {
 pub fn signed_pct(fraction: f64) -> String {
     format!("{:+.1}%", fraction * 100.0)
 }
+
+/// A count with its thousands grouped: `24,200`.
+pub fn grouped(n: f64) -> String {
+    let digits = format!("{:.0}", n.abs());
+    let mut out = String::from(if n < 0.0 { "-" } else { "" });
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(super::grouped(5.0), "5");
+        assert_eq!(super::grouped(24_200.0), "24,200");
+        assert_eq!(super::grouped(1_234_567.0), "1,234,567");
+        assert_eq!(super::grouped(-1000.0), "-1,000");
+    }
+}

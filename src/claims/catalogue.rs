@@ -261,7 +261,7 @@ fn share_of_core(share: ShareOfCore) -> Reads {
     let ShareOfCore { bench, per_second } = share;
     Reads {
         unit: Unit::PercentOfCore,
-        source: format!("{} × {bench}", thousands(per_second)),
+        source: format!("{} × {bench}", crate::units::grouped(per_second)),
         command: figures::BENCH,
         benchmarks: vec![bench.clone()],
         measure: Box::new(move |r| Some(per_second * r.mean(&bench)? / 1e9 * 100.0)),
@@ -437,19 +437,6 @@ fn blocked_loop(entry: BlockedLoopEntry) -> Reads {
         benchmarks: vec![bench.clone()],
         measure: Box::new(move |r| r.latency(&bench).map(|s| percentile.of(s))),
     }
-}
-
-/// `n` with thousands separated by commas.
-fn thousands(n: f64) -> String {
-    let digits = format!("{:.0}", n);
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// A quantity with its unit: "100 µs", "8 MiB", "50 %", "10000".

@@ -189,6 +189,9 @@ pub struct Row {
     pub value: Option<f64>,
     #[serde(flatten)]
     pub verdict: Verdict,
+    /// The results behind the value: sample or probe counts, and the run that made each.
+    #[serde(default)]
+    pub behind: String,
 }
 
 impl Claim {
@@ -196,7 +199,7 @@ impl Claim {
         self.figures
             .iter()
             .map(|f| {
-                let (value, distrust) = results.figure(&f.measure);
+                let computed = results.figure(&f.measure);
                 Row {
                     claim: self.id.clone(),
                     docs: self.docs.clone(),
@@ -204,8 +207,8 @@ impl Claim {
                     source: f.source.clone(),
                     unit: f.unit,
                     range: f.range,
-                    value,
-                    verdict: match (value, distrust) {
+                    value: computed.value,
+                    verdict: match (computed.value, computed.distrust) {
                         (Some(_), Some(why)) => Verdict::NotTrusted {
                             why,
                             command: f.command.into(),
@@ -215,6 +218,7 @@ impl Claim {
                             command: f.command.into(),
                         },
                     },
+                    behind: computed.behind,
                 }
             })
             .collect()
@@ -297,6 +301,9 @@ mod tests {
                     ci_low_ns: *mean,
                     ci_high_ns: *mean,
                     median_ns: *mean,
+                    fast_ns: *mean,
+                    samples: 100,
+                    iterations: 5050.0,
                 },
             );
         }
@@ -371,6 +378,24 @@ mod tests {
         let c07 = find("50,000 switches/s");
         assert_eq!(c07.value, Some(7.5));
         assert!(matches!(c07.verdict, Verdict::Below { .. }));
+    }
+
+    #[test]
+    fn every_figure_says_what_stands_behind_it() {
+        let results = results_with(&[("context_switch/thread_pipe/same_core", 1500.0)]);
+        let rows = evaluate(&results);
+        let row = rows
+            .iter()
+            .find(|r| r.label.starts_with("thread switch, pipe, same core"))
+            .unwrap();
+        assert!(
+            row.behind.contains("100 samples, 5,050 iterations")
+                && row.behind.contains("bench run"),
+            "{}",
+            row.behind
+        );
+        let unmeasured = rows.iter().find(|r| r.claim == "C30").unwrap();
+        assert_eq!(unmeasured.behind, "");
     }
 
     #[test]

@@ -35,19 +35,20 @@ pub fn judged_summary(rows: &[Row]) -> String {
 /// The report as a markdown table.
 pub fn markdown(rows: &[Row], machine: &str) -> String {
     let mut out = format!(
-        "Measured on: {machine}\n\n{}.\n\n| claim | the documents | measured | range read | here | from | verdict |\n|---|---|---|---|---|---|---|\n",
+        "Measured on: {machine}\n\n{}.\n\n| claim | the documents | measured | range read | here | from | verdict | behind it |\n|---|---|---|---|---|---|---|---|\n",
         judged_summary(rows)
     );
     for row in rows {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | `{}` | {} |\n",
+            "| {} | {} | {} | {} | {} | `{}` | {} | {} |\n",
             row.claim,
             row.docs,
             row.label,
             range_text(row),
             measured_text(row),
             row.source,
-            row.verdict.describe()
+            row.verdict.describe(),
+            row.behind
         ));
     }
     let claims = claims();

@@ -33,6 +33,16 @@ pub struct Results {
     pub herd: BTreeMap<String, HerdSummary>,
     /// Why each result read for the figure being computed cannot be trusted, if it cannot.
     pub(super) distrust: RefCell<Vec<String>>,
+    /// What stands behind each result read for the figure being computed: its counts and run.
+    pub(super) behind: RefCell<Vec<String>>,
+}
+
+/// What a figure rests on: its value, why it cannot be judged (if so), and the results behind
+/// it, each with its sample or probe counts and the run that made it.
+pub(super) struct Computed {
+    pub value: Option<f64>,
+    pub distrust: Option<String>,
+    pub behind: String,
 }
 
 /// Fewer probes than this behind a percentile, or fewer units behind a footprint, and the
@@ -60,12 +70,14 @@ impl Results {
             c10k: read_json(&costs_dir.join("c10k.json")),
             herd: read_json(&costs_dir.join("herd.json")),
             distrust: RefCell::default(),
+            behind: RefCell::default(),
         }
     }
 
-    /// Notes why a result just read cannot be trusted: no run recorded behind it, a run that
-    /// did not measure or of another commit, or `short` (a run that is not the full one).
-    fn note(&self, run: Option<&Run>, short: Option<String>) {
+    /// Notes what stands behind a result just read (`counts`, and its run), and why it cannot
+    /// be trusted if so: no run recorded behind it, a run that did not measure or of another
+    /// commit, or `short` (a run that is not the full one).
+    fn note(&self, counts: String, run: Option<&Run>, short: Option<String>) {
         let why = match run {
             None => Some("no record of the run that made it".to_string()),
             Some(run) => run.distrust(&self.commit),
@@ -73,19 +85,33 @@ impl Results {
         self.distrust
             .borrow_mut()
             .extend(why.into_iter().chain(short));
+        let made = run.map_or_else(
+            || "run unrecorded".to_string(),
+            |r| format!("{:?} run of {} at {}", r.mode, r.commit, r.at).to_lowercase(),
+        );
+        self.behind.borrow_mut().push(format!("{counts}; {made}"));
     }
 
     pub(super) fn mean(&self, id: &str) -> Option<f64> {
-        let mean = self.criterion.get(id)?.mean_ns;
-        self.note(self.criterion_runs.get(id), None);
-        Some(mean)
+        let estimate = self.criterion.get(id)?;
+        let counts = format!(
+            "{id}: {} samples, {} iterations",
+            estimate.samples,
+            crate::units::grouped(estimate.iterations)
+        );
+        self.note(counts, self.criterion_runs.get(id), None);
+        Some(estimate.mean_ns)
     }
 
     pub(super) fn latency(&self, id: &str) -> Option<&LatencySummary> {
         let summary = self.latencies.get(id)?;
         let short = (summary.probes < FULL_PROBES)
             .then(|| format!("{} probes behind it, not {FULL_PROBES}", summary.probes));
-        self.note(summary.run.as_ref(), short);
+        let counts = format!(
+            "{id}: {} probes",
+            crate::units::grouped(summary.probes as f64)
+        );
+        self.note(counts, summary.run.as_ref(), short);
         Some(summary)
     }
 
@@ -97,7 +123,11 @@ impl Results {
                 row.alive, row.units
             )
         });
-        self.note(row.run.as_ref(), short);
+        let counts = format!(
+            "footprint {kind}: {} units",
+            crate::units::grouped(row.units as f64)
+        );
+        self.note(counts, row.run.as_ref(), short);
         Some(row)
     }
 
@@ -109,7 +139,12 @@ impl Results {
                 summary.connections
             )
         });
-        self.note(summary.run.as_ref(), short);
+        let counts = format!(
+            "{id}: {} workers, {} connections",
+            summary.workers,
+            crate::units::grouped(summary.connections as f64)
+        );
+        self.note(counts, summary.run.as_ref(), short);
         Some(summary)
     }
 
@@ -123,16 +158,24 @@ impl Results {
             .partial
             .as_ref()
             .map(|why| format!("a partial run: {why}"));
-        self.note(report.run.as_ref(), partial);
+        self.note(format!("c10k {scenario}"), report.run.as_ref(), partial);
         Some(measured)
     }
 
-    /// Computes one figure, and why it cannot be trusted if any result it read cannot be.
-    pub(super) fn figure(&self, measure: &Measure) -> (Option<f64>, Option<String>) {
+    /// Computes one figure, with why it cannot be trusted if any result it read cannot be,
+    /// and what stands behind it.
+    pub(super) fn figure(&self, measure: &Measure) -> Computed {
         self.distrust.borrow_mut().clear();
+        self.behind.borrow_mut().clear();
         let value = measure(self).filter(|v| v.is_finite());
         let mut reasons = std::mem::take(&mut *self.distrust.borrow_mut());
         reasons.dedup();
-        (value, (!reasons.is_empty()).then(|| reasons.join("; ")))
+        let mut behind = std::mem::take(&mut *self.behind.borrow_mut());
+        behind.dedup();
+        Computed {
+            value,
+            distrust: (!reasons.is_empty()).then(|| reasons.join("; ")),
+            behind: behind.join("; "),
+        }
     }
 }

@@ -91,6 +91,9 @@ mod tests {
             ci_low_ns: 1490.0,
             ci_high_ns: 1510.0,
             median_ns: 1500.0,
+            fast_ns: 1490.0,
+            samples: 100,
+            iterations: 5050.0,
         };
         let results = BTreeMap::from([("g/f/1".to_string(), e)]);
         let bmf: serde_json::Value =

@@ -246,6 +246,9 @@ mod tests {
             ci_low_ns: median - 1.0,
             ci_high_ns: median + 1.0,
             median_ns: median,
+            fast_ns: median,
+            samples: 10,
+            iterations: 55.0,
         }
     }
 
