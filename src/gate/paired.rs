@@ -43,6 +43,15 @@ pub struct Settings {
     /// slowdown of that size would; 1.0 as measured.
     #[serde(default = "as_measured")]
     pub slowdown: f64,
+    /// Benchmarks of one binary measured in one process: enough to spread the cost of
+    /// starting a process, few enough that base and head of a benchmark stay close in time.
+    #[serde(default = "batch_before_it_was_set")]
+    pub batch: usize,
+}
+
+/// Pairs kept before the batch was a setting were measured eight benchmarks to a process.
+fn batch_before_it_was_set() -> usize {
+    8
 }
 
 fn as_measured() -> f64 {
@@ -165,9 +174,6 @@ pub fn catalogue(binaries: &[BenchBinary]) -> Result<BTreeMap<String, PathBuf>, 
     Ok(ids)
 }
 
-/// Benchmarks of one binary measured in one process: enough to spread the cost of starting
-/// a process, few enough that base and head of a benchmark stay seconds apart.
-const BATCH: usize = 8;
 /// A benchmark whose noise would leave it unable to fail on less than this, even with
 /// `max_pairs` pairs, gets no pairs beyond the first quads: the budget goes where it can
 /// still buy a verdict.
@@ -180,7 +186,8 @@ fn exact_filter(ids: &[&str]) -> String {
 }
 
 /// Measures `ids` (all of one binary) once in a fresh process with a Criterion directory of
-/// its own under `scratch`, and returns the median of each one's samples, ns per iteration.
+/// its own under `scratch`, and returns each one's fast figure ([`criterion::Estimate::fast_ns`]),
+/// ns per iteration.
 fn measure(
     binary: &Path,
     ids: &[&str],
@@ -221,7 +228,7 @@ fn measure(
     let found = criterion::read_criterion(&home).unwrap_or_default();
     Ok(found
         .into_iter()
-        .map(|(id, e)| (id, e.median_ns))
+        .map(|(id, e)| (id, e.fast_ns))
         .filter(|(_, ns)| ns.is_finite() && *ns > 0.0)
         .collect())
 }
@@ -295,8 +302,8 @@ fn worth_more_pairs(id: &str, record: &Record, settings: &Settings) -> bool {
     ((1.0 + settings.threshold).ln() + best_half_width).exp_m1() < HOPELESS_GATE
 }
 
-/// The plans, in batches of up to [`BATCH`] that share both binaries.
-fn batches<'a>(plans: &[&'a Plan]) -> Vec<Vec<&'a Plan>> {
+/// The plans, in batches of up to `batch` that share both binaries.
+fn batches<'a>(plans: &[&'a Plan], batch: usize) -> Vec<Vec<&'a Plan>> {
     let mut by_binary: BTreeMap<(&Path, &Path), Vec<&Plan>> = BTreeMap::new();
     for plan in plans {
         by_binary
@@ -306,7 +313,12 @@ fn batches<'a>(plans: &[&'a Plan]) -> Vec<Vec<&'a Plan>> {
     }
     by_binary
         .into_values()
-        .flat_map(|group| group.chunks(BATCH).map(<[_]>::to_vec).collect::<Vec<_>>())
+        .flat_map(|group| {
+            group
+                .chunks(batch.max(1))
+                .map(<[_]>::to_vec)
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -352,7 +364,7 @@ pub fn run(
         } else {
             Side::Head
         };
-        for batch in batches(&due) {
+        for batch in batches(&due, settings.batch) {
             if over_budget() {
                 break;
             }
@@ -398,6 +410,7 @@ mod tests {
             process_limit: Duration::from_secs(10),
             threshold: 0.02,
             slowdown: 1.0,
+            batch: 8,
         }
     }
 

@@ -159,6 +159,10 @@ pub struct CompareArgs {
     /// Criterion samples per process.
     #[arg(long, default_value_t = 10)]
     sample_size: usize,
+    /// Benchmarks of one bench binary measured in one process: fewer keep base and head of a
+    /// benchmark closer in time, more spread the cost of starting a process.
+    #[arg(long, default_value_t = 2)]
+    batch: usize,
     /// Where the measured pairs are kept (to judge again with --rejudge).
     #[arg(long, value_name = "FILE", default_value = "target/compare/pairs.json")]
     pairs: PathBuf,
@@ -442,6 +446,7 @@ fn measure(args: &CompareArgs, threshold: f64) -> Result<(Measured, Vec<Judgemen
         process_limit: Duration::from_secs(120),
         threshold,
         slowdown: args.outputs.slowdown(),
+        batch: args.batch.max(1),
     };
     let scratch = args
         .pairs
