@@ -105,6 +105,10 @@ pub struct ModelRun {
     pub model: Model,
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// The run of `costs c10k` that measured this model: results kept for one scenario mix
+    /// models from several runs when a later run measured only some of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<crate::provenance::Run>,
 }
 
 impl ModelRun {
@@ -335,7 +339,11 @@ pub fn run_model(
         Ok(()) => measure(model, workload, exe, progress, interrupted)
             .unwrap_or_else(|reason| Outcome::Failed { reason }),
     };
-    ModelRun { model, outcome }
+    ModelRun {
+        model,
+        outcome,
+        run: None,
+    }
 }
 
 fn measure(

@@ -80,23 +80,34 @@ pub fn keep(report: &C10kReport) -> std::io::Result<PathBuf> {
     let path = results_path();
     std::fs::create_dir_all(path.parent().expect("a file in a directory"))?;
     let mut all = load_results();
+    merge(&mut all, report);
+    crate::durable::write_atomically(&path, &serde_json::to_vec_pretty(&all)?)?;
+    Ok(path)
+}
+
+/// Puts `report`'s model runs into the kept results of its scenario, each stamped with the
+/// run that made it; a run of another workload under the same key replaces the entry.
+fn merge(all: &mut BTreeMap<String, C10kReport>, report: &C10kReport) {
+    let mut report = report.clone();
+    for run in &mut report.runs {
+        run.run.clone_from(&report.run);
+    }
     let entry = all
         .entry(scenario(&report.workload))
         .or_insert_with(|| report.clone());
     if entry.workload != report.workload {
         *entry = report.clone();
-    } else {
-        entry.machine.clone_from(&report.machine);
-        for run in &report.runs {
-            entry.runs.retain(|kept| kept.model != run.model);
-            entry.runs.push(run.clone());
-        }
-        entry
-            .runs
-            .sort_by_key(|run| super::Model::ALL.iter().position(|m| *m == run.model));
+        return;
     }
-    crate::durable::write_atomically(&path, &serde_json::to_vec_pretty(&all)?)?;
-    Ok(path)
+    entry.machine.clone_from(&report.machine);
+    entry.run.clone_from(&report.run);
+    for run in &report.runs {
+        entry.runs.retain(|kept| kept.model != run.model);
+        entry.runs.push(run.clone());
+    }
+    entry
+        .runs
+        .sort_by_key(|run| super::Model::ALL.iter().position(|m| *m == run.model));
 }
 
 fn ms(value: f64) -> String {
@@ -264,7 +275,39 @@ mod tests {
                 partial: None,
                 queued_when_held: Some(0),
             })),
+            run: None,
         }
+    }
+
+    #[test]
+    fn each_kept_model_run_carries_the_run_that_made_it() {
+        use crate::provenance::{Mode, Run};
+        let run_of = |commit: &str| Run {
+            commit: commit.into(),
+            ..Run::now(Mode::Tool)
+        };
+        let report = |models: &[Model], commit: &str| C10kReport {
+            machine: "test machine".into(),
+            run: Some(run_of(commit)),
+            workload: Workload::default(),
+            runs: models.iter().map(|m| measured(*m)).collect(),
+        };
+        let mut all = BTreeMap::new();
+        merge(
+            &mut all,
+            &report(&[Model::Smol, Model::Monoio], "aaaaaaaaaaaa"),
+        );
+        // A later run of one model replaces that model's row only, and says so.
+        merge(&mut all, &report(&[Model::Smol], "bbbbbbbbbbbb"));
+        let kept = &all[&scenario(&Workload::default())];
+        let commit_of = |model: Model| {
+            let run = kept.runs.iter().find(|r| r.model == model).unwrap();
+            run.run.as_ref().unwrap().commit.clone()
+        };
+        assert_eq!(commit_of(Model::Smol), "bbbbbbbbbbbb");
+        assert_eq!(commit_of(Model::Monoio), "aaaaaaaaaaaa");
+        assert_eq!(kept.run.as_ref().unwrap().commit, "bbbbbbbbbbbb");
+        assert_eq!(kept.runs.len(), 2);
     }
 
     #[test]
@@ -280,6 +323,7 @@ mod tests {
                     outcome: Outcome::Skipped {
                         reason: "no io_uring".into(),
                     },
+                    run: None,
                 },
             ],
         };

@@ -150,15 +150,17 @@ impl Results {
 
     pub(super) fn c10k_run(&self, scenario: &str, model: Model) -> Option<&Measured> {
         let report = self.c10k.get(scenario)?;
-        let measured = report.runs.iter().find_map(|run| match &run.outcome {
-            Outcome::Measured(m) if run.model == model => Some(m.as_ref()),
+        let (measured, made_by) = report.runs.iter().find_map(|run| match &run.outcome {
+            Outcome::Measured(m) if run.model == model => Some((m.as_ref(), run.run.as_ref())),
             _ => None,
         })?;
         let partial = measured
             .partial
             .as_ref()
             .map(|why| format!("a partial run: {why}"));
-        self.note(format!("c10k {scenario}"), report.run.as_ref(), partial);
+        // Kept before each model's run was recorded: the scenario's run, the latest of them.
+        let made_by = made_by.or(report.run.as_ref());
+        self.note(format!("c10k {scenario}, {}", model.id()), made_by, partial);
         Some(measured)
     }
 
