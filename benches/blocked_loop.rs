@@ -28,11 +28,11 @@
 //!
 //! Run with: `cargo bench --bench blocked_loop`
 
+use concurrency_costs::batch::scaled;
+use concurrency_costs::flavours::FLAVOURS;
 use concurrency_costs::harness::{self, Group};
 use concurrency_costs::loaded_loop::LoadedLoop;
 use concurrency_costs::probe::{Latencies, PROBE_INTERVAL, new_histogram};
-use concurrency_costs::ring::scaled;
-use concurrency_costs::runtime::FLAVOURS;
 use concurrency_costs::tasks::TaskScheduler;
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use hdrhistogram::Histogram;

@@ -2,13 +2,14 @@
 //! latency; C23: a bounded pool whose threads all block makes the next request wait).
 //!
 //! - `offload/roundtrip/<mechanism>`: one iteration = hand a trivial closure from async code
-//!   to a pool and await its result. Mechanisms: `tokio_spawn_blocking`,
-//!   `tokio_block_in_place` (the call, which hands the worker's core to another thread, then
-//!   a yield that returns the task to a worker with a core: without it only the first call
-//!   of a task hands off), `async_std_spawn_blocking`, `smol_unblock`, `rayon_spawn`
+//!   to a pool and await its result. Mechanisms: each runtime's own pool for blocking work,
+//!   called from that runtime (one per flavour that names its pool: `tokio_spawn_blocking`,
+//!   `async_std_spawn_blocking`, `smol_unblock`); `tokio_block_in_place` (the call, which
+//!   hands the worker's core to another thread, then a yield that returns the task to a
+//!   worker with a core: without it only the first call of a task hands off); `rayon_spawn`
 //!   (result back through a channel), `crossbeam_pool` (2 fixed threads fed by a channel),
-//!   `std_thread_per_job` (spawn, run, join); control: `inline`. Each is called from its own
-//!   runtime (tokio's multi_thread runtime for those tied to none), built once.
+//!   `std_thread_per_job` (spawn, run, join); control: `inline`. Those tied to no runtime are
+//!   called from tokio's multi_thread runtime. Every runtime is built once.
 //! - `offload/hash/<strategy>`: one iteration = one CPU-bound job, SHA-256 of 64 KiB, issued
 //!   64 at a time from a tokio current_thread loop and run inline on it, or offloaded to
 //!   tokio's blocking pool, rayon, or a fixed pool of 2 threads; or spread over a 2-worker
@@ -23,14 +24,25 @@
 //! Run with: `cargo bench --bench offload`
 
 use concurrency_costs::harness::{self, Group};
-use concurrency_costs::offload::{HASH_STRATEGIES, Hasher, MECHANISMS, Offloader, Starvation};
+use concurrency_costs::offload::{
+    HASH_STRATEGIES, HashJobs, Mechanism, Offloader, Starvation, mechanisms,
+};
 use concurrency_costs::probe::new_histogram;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
 fn offload(c: &mut Criterion) {
     let mut group = Group::new(c, "offload");
     let mut offloader = None;
-    for (name, mechanism) in MECHANISMS {
+    for (name, mechanism) in mechanisms() {
+        // A runtime's pool needs its runtime, started here (untimed) or skipped with why.
+        if let Mechanism::RuntimePool(_) = mechanism
+            && let Err(why) = offloader
+                .get_or_insert_with(Offloader::new)
+                .prepare(mechanism)
+        {
+            group.skip("roundtrip", name, &why);
+            continue;
+        }
         group.bench_with_state("roundtrip", name, &mut offloader, Offloader::new, |b, o| {
             b.iter_custom(|n| o.round_trips(mechanism, n))
         });
@@ -41,7 +53,7 @@ fn offload(c: &mut Criterion) {
     let mut hasher = None;
     for (name, strategy) in HASH_STRATEGIES {
         let mut histogram = new_histogram();
-        group.bench_with_state("hash", name, &mut hasher, Hasher::new, |b, h| {
+        group.bench_with_state("hash", name, &mut hasher, HashJobs::new, |b, h| {
             b.iter_custom(|jobs| {
                 let (elapsed, latencies) = h.run(strategy, jobs);
                 for latency in latencies {

@@ -27,17 +27,30 @@
 //! Run with: `cargo bench --bench task_switch`
 
 use concurrency_costs::harness::{self, Group};
+use concurrency_costs::tasks::TaskScheduler;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// Ring sizes: a pair, a busy server's worth of tasks, and ten thousand connections' worth.
 const RING_SIZES: [usize; 3] = [2, 256, 10_000];
 
+/// Which task ran each turn of 50 yields each, and how often that changed: on a single
+/// thread every yield that switches tasks changes it; on two workers both may run at once.
+fn running_task_changes(scheduler: &mut dyn TaskScheduler) -> String {
+    let order = scheduler.yield_order(50);
+    let changes = order.windows(2).filter(|w| w[0] != w[1]).count();
+    format!(
+        "in {} turns of two yielding tasks, the running task changed {changes} times",
+        order.len()
+    )
+}
+
 fn task_switch(c: &mut Criterion) {
     let mut group = Group::new(c, "task_switch");
-    group.per_flavour(
+    group.per_flavour_verified(
         |runtime| ("yield".to_string(), runtime.to_string()),
         |scheduler| scheduler.yield_switches_tasks(),
         |b, scheduler| b.iter_custom(|n| scheduler.yield_switches(n)),
+        |scheduler| Some(running_task_changes(scheduler)),
     );
     group.task_ring("ping_pong", 2, false);
     for members in RING_SIZES {

@@ -1,7 +1,7 @@
 //! The floor under every green-thread switch: a raw stackful coroutine (corosensei) resumed
 //! and suspended, with nothing scheduled in between.
 
-use crate::ring::scaled;
+use crate::batch::scaled;
 use corosensei::Coroutine;
 use std::time::{Duration, Instant};
 

@@ -58,6 +58,18 @@ pub struct ParkedSample {
     pub finished: usize,
 }
 
+impl ParkedSample {
+    pub fn of(units: usize, before: Memory, during: Memory, alive: usize, finished: usize) -> Self {
+        ParkedSample {
+            units,
+            before,
+            during,
+            alive,
+            finished,
+        }
+    }
+}
+
 /// One row of the footprint table: bytes per unit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Footprint {
@@ -139,13 +151,7 @@ pub fn parked_threads(units: usize, stack: usize) -> ParkedSample {
     let during = Memory::read();
     drop(release);
     let finished = threads.into_iter().filter_map(|t| t.join().ok()).count();
-    ParkedSample {
-        units,
-        before,
-        during,
-        alive,
-        finished,
-    }
+    ParkedSample::of(units, before, during, alive, finished)
 }
 
 #[cfg(test)]

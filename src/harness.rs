@@ -3,11 +3,13 @@
 //! variant with a reason and how to time a partner that lives across iterations.
 
 use crate::environment::Environment;
-use crate::placement::{CpuPlan, Placement, Skip};
-use crate::probe::{LatencySummary, PROBE_DEADLINE, costs_dir, record_summary};
+use crate::flavours::{FLAVOURS, Flavour};
+use crate::placement::{CpuPlan, Placement};
+use crate::probe::{LatencySummary, PROBE_DEADLINE, record_summary};
+use crate::provenance::costs_dir;
 use crate::provenance::{Mode, Run, record_criterion_run};
 use crate::ring::Partner;
-use crate::runtime::{FLAVOURS, Flavour};
+use crate::skip::Skip;
 use crate::tasks::{RingRun, TaskScheduler};
 use crate::watchdog;
 use criterion::measurement::WallTime;
@@ -321,7 +323,20 @@ impl<'a> Group<'a> {
         &mut self,
         id: impl Fn(&str) -> (String, String),
         applies: impl Fn(&dyn TaskScheduler) -> Result<(), Skip>,
+        bench: impl FnMut(&mut Bencher<'_>, &mut dyn TaskScheduler),
+    ) {
+        self.per_flavour_verified(id, applies, bench, |_| None)
+    }
+
+    /// [`Group::per_flavour`], then, on the same runtime and after each benchmark that ran,
+    /// `verify`: what it says is printed beside the benchmark, the proof that it measured
+    /// what its ID says.
+    pub fn per_flavour_verified(
+        &mut self,
+        id: impl Fn(&str) -> (String, String),
+        applies: impl Fn(&dyn TaskScheduler) -> Result<(), Skip>,
         mut bench: impl FnMut(&mut Bencher<'_>, &mut dyn TaskScheduler),
+        mut verify: impl FnMut(&mut dyn TaskScheduler) -> Option<String>,
     ) {
         for flavour in FLAVOURS {
             let (function, parameter) = id(flavour.id);
@@ -329,7 +344,16 @@ impl<'a> Group<'a> {
                 continue;
             };
             match applies(scheduler.as_ref()) {
-                Ok(()) => self.bench(&function, &parameter, |b| bench(b, scheduler.as_mut())),
+                Ok(()) => {
+                    let mut ran = false;
+                    self.bench(&function, &parameter, |b| {
+                        ran = true;
+                        bench(b, scheduler.as_mut())
+                    });
+                    if let Some(proof) = verify(scheduler.as_mut()).filter(|_| ran) {
+                        eprintln!("{}: {proof}", self.id(&function, &parameter));
+                    }
+                }
                 Err(why) => self.skip(&function, &parameter, &why),
             }
             self.mark(&function, &parameter, "shutting the runtime down");

@@ -7,11 +7,13 @@
 #[cfg(not(target_os = "linux"))]
 compile_error!("concurrency-costs measures Linux kernel mechanisms and builds only on Linux");
 
+pub mod batch;
 pub mod c10k;
 pub mod claims;
 pub mod coroutine;
 pub mod durable;
 pub mod environment;
+pub mod flavours;
 pub mod footprint;
 pub mod gate;
 pub mod harness;
@@ -28,6 +30,7 @@ pub mod readiness;
 pub mod ring;
 pub mod runtime;
 pub mod rusage;
+pub mod skip;
 pub mod spawn;
 pub mod tasks;
 pub mod units;

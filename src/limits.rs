@@ -4,7 +4,7 @@
 //! memory limit (v1 and v2). A variant that does not fit is skipped with the limit named,
 //! before it starts, instead of dying halfway (or being killed by the OOM killer unexplained).
 
-use crate::placement::Skip;
+use crate::skip::Skip;
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use std::path::{Path, PathBuf};
 

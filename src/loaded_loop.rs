@@ -11,7 +11,7 @@
 
 use crate::probe::{Probe, Probes, burn};
 use crate::runtime::AsyncRuntime;
-use crate::tasks::on_rayon_from_may;
+use crate::runtime::may::on_rayon_from_may;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

@@ -2,7 +2,10 @@
 //! trivial job per mechanism, CPU-bound jobs issued from an event loop, and the starvation of
 //! a bounded pool whose threads all block.
 
-use crate::runtime::{AsyncRuntime, AsyncStd, Smol, Tokio, rayon_offload};
+use crate::flavours::{FLAVOURS, Flavour};
+use crate::runtime::{AsyncRuntime, Tokio, rayon_offload};
+use crate::skip::Skip;
+use crate::tasks::{TaskScheduler, time_each, trivial_job};
 use crossbeam_channel::{Receiver, Sender};
 use std::hint::black_box;
 use std::thread::JoinHandle;
@@ -76,41 +79,44 @@ async fn thread_per_job<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'sta
 
 /// The ways of getting a closure off the event loop and its result back, with the runtime
 /// each is called from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub enum Mechanism {
     /// The control: the closure called directly in the task.
     Inline,
-    TokioSpawnBlocking,
+    /// A runtime's own pool for blocking work, called from that runtime: one for every
+    /// flavour with a [`Flavour::pool`].
+    RuntimePool(&'static Flavour),
     TokioBlockInPlace,
-    AsyncStdSpawnBlocking,
-    SmolUnblock,
     RayonSpawn,
     CrossbeamPool,
     StdThreadPerJob,
 }
 
 /// Every mechanism with its benchmark parameter, in report order.
-pub const MECHANISMS: [(&str, Mechanism); 8] = [
-    ("inline", Mechanism::Inline),
-    ("tokio_spawn_blocking", Mechanism::TokioSpawnBlocking),
-    ("tokio_block_in_place", Mechanism::TokioBlockInPlace),
-    ("async_std_spawn_blocking", Mechanism::AsyncStdSpawnBlocking),
-    ("smol_unblock", Mechanism::SmolUnblock),
-    ("rayon_spawn", Mechanism::RayonSpawn),
-    ("crossbeam_pool", Mechanism::CrossbeamPool),
-    ("std_thread_per_job", Mechanism::StdThreadPerJob),
-];
+pub fn mechanisms() -> Vec<(&'static str, Mechanism)> {
+    let runtime_pools = FLAVOURS
+        .iter()
+        .filter_map(|flavour| Some((flavour.pool?, Mechanism::RuntimePool(flavour))));
+    std::iter::once(("inline", Mechanism::Inline))
+        .chain(runtime_pools)
+        .chain([
+            ("tokio_block_in_place", Mechanism::TokioBlockInPlace),
+            ("rayon_spawn", Mechanism::RayonSpawn),
+            ("crossbeam_pool", Mechanism::CrossbeamPool),
+            ("std_thread_per_job", Mechanism::StdThreadPerJob),
+        ])
+        .collect()
+}
 
 /// Threads of the fixed pool: one per CPU here, as a CPU-bound pool is sized.
 pub const POOL_THREADS: usize = 2;
 
-/// Times `n` round trips of a trivial job through `mechanism`, from inside its runtime
-/// (tokio's multi_thread runtime for every mechanism not tied to another runtime; the
-/// caller's runtime is built once, outside the timed region, and passed back in).
+/// Times `n` round trips of a trivial job through a mechanism, from inside its runtime
+/// (tokio's multi_thread runtime for every mechanism not tied to another runtime). Runtimes
+/// are started once, outside the timed region, and kept for the next batch.
 pub struct Offloader {
     tokio: Tokio,
-    async_std: Option<AsyncStd>,
-    smol: Option<Smol>,
+    runtimes: Vec<(&'static str, Box<dyn TaskScheduler>)>,
     pool: Option<std::sync::Arc<FixedPool>>,
 }
 
@@ -124,23 +130,34 @@ impl Offloader {
     pub fn new() -> Offloader {
         Offloader {
             tokio: Tokio::multi_thread(),
-            async_std: None,
-            smol: None,
+            runtimes: Vec::new(),
             pool: None,
         }
     }
 
-    pub fn round_trips(&mut self, mechanism: Mechanism, n: u64) -> Duration {
-        fn trivial() -> u64 {
-            black_box(1)
+    /// Starts what `mechanism` is called from, or says why it cannot start here.
+    pub fn prepare(&mut self, mechanism: Mechanism) -> Result<(), Skip> {
+        if let Mechanism::RuntimePool(flavour) = mechanism
+            && !self.runtimes.iter().any(|(id, _)| *id == flavour.id)
+        {
+            self.runtimes.push((flavour.id, (flavour.start)()?));
         }
+        Ok(())
+    }
+
+    /// `n` round trips through `mechanism`, which [`Offloader::prepare`] has started.
+    pub fn round_trips(&mut self, mechanism: Mechanism, n: u64) -> Duration {
         match mechanism {
-            Mechanism::Inline => self.tokio.run(time_each(n, async || trivial())),
-            Mechanism::TokioSpawnBlocking => self
-                .tokio
-                .run(time_each(n, async || Tokio::offload(trivial).await)),
+            Mechanism::Inline => self.tokio.run(time_each(n, async || trivial_job())),
+            Mechanism::RuntimePool(flavour) => self
+                .runtimes
+                .iter_mut()
+                .find(|(id, _)| *id == flavour.id)
+                .expect("a runtime pool's flavour is prepared before it is timed")
+                .1
+                .pool_round_trips(n),
             Mechanism::TokioBlockInPlace => self.tokio.run(time_each(n, async || {
-                let result = tokio::task::block_in_place(trivial);
+                let result = tokio::task::block_in_place(trivial_job);
                 // The call hands the worker's core to another thread; without a yield the
                 // task goes on without a core and every later call returns at once (here
                 // 10,000 calls ran on one thread with no hand-off, ~60 ns each). The yield
@@ -149,39 +166,22 @@ impl Offloader {
                 tokio::task::yield_now().await;
                 result
             })),
-            Mechanism::AsyncStdSpawnBlocking => self
-                .async_std
-                .get_or_insert_with(AsyncStd::new)
-                .run(time_each(n, async || AsyncStd::offload(trivial).await)),
-            Mechanism::SmolUnblock => self
-                .smol
-                .get_or_insert_with(Smol::new)
-                .run(time_each(n, async || Smol::offload(trivial).await)),
             Mechanism::RayonSpawn => self
                 .tokio
-                .run(time_each(n, async || rayon_offload(trivial).await)),
+                .run(time_each(n, async || rayon_offload(trivial_job).await)),
             Mechanism::CrossbeamPool => {
                 let pool = self
                     .pool
                     .get_or_insert_with(|| std::sync::Arc::new(FixedPool::new(POOL_THREADS)))
                     .clone();
                 self.tokio
-                    .run(time_each(n, async move || pool.offload(trivial).await))
+                    .run(time_each(n, async move || pool.offload(trivial_job).await))
             }
             Mechanism::StdThreadPerJob => self
                 .tokio
-                .run(time_each(n, async || thread_per_job(trivial).await)),
+                .run(time_each(n, async || thread_per_job(trivial_job).await)),
         }
     }
-}
-
-/// Awaits `op` `n` times in a row and returns the time they took.
-async fn time_each<T>(n: u64, mut op: impl AsyncFnMut() -> T) -> Duration {
-    let start = Instant::now();
-    for _ in 0..n {
-        black_box(op().await);
-    }
-    start.elapsed()
 }
 
 /// Bytes hashed per CPU-bound job.
@@ -221,22 +221,22 @@ pub const HASH_IN_FLIGHT: usize = 64;
 
 /// Runs `n` hash jobs, `HASH_IN_FLIGHT` at a time, and returns the elapsed time and each
 /// job's latency from being issued to its result being back on the loop.
-pub struct Hasher {
+pub struct HashJobs {
     input: std::sync::Arc<Vec<u8>>,
     current: Tokio,
     multi: Option<Tokio>,
     pool: Option<std::sync::Arc<FixedPool>>,
 }
 
-impl Default for Hasher {
+impl Default for HashJobs {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Hasher {
-    pub fn new() -> Hasher {
-        Hasher {
+impl HashJobs {
+    pub fn new() -> HashJobs {
+        HashJobs {
             input: std::sync::Arc::new((0..HASH_INPUT).map(|i| i as u8).collect()),
             current: Tokio::current_thread(),
             multi: None,
@@ -384,17 +384,18 @@ mod tests {
     #[test]
     fn every_mechanism_completes_its_round_trips() {
         let mut offloader = Offloader::new();
-        for (_, mechanism) in MECHANISMS {
+        for (name, mechanism) in mechanisms() {
+            offloader.prepare(mechanism).expect(name);
             assert!(
                 offloader.round_trips(mechanism, 20) > Duration::ZERO,
-                "{mechanism:?}"
+                "{name}"
             );
         }
     }
 
     #[test]
     fn every_hash_strategy_runs_every_job() {
-        let mut hasher = Hasher::new();
+        let mut hasher = HashJobs::new();
         for (_, strategy) in HASH_STRATEGIES {
             let (_, latencies) = hasher.run(strategy, 100);
             assert_eq!(latencies.len(), 100, "{strategy:?}");

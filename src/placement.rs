@@ -1,9 +1,9 @@
 //! Where the measured threads run: the CPUs this process may use, pinning with a guard that
 //! restores the previous mask, and the three placements the context-switch benches compare.
 
+use crate::skip::Skip;
 use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
 use nix::unistd::Pid;
-use std::fmt;
 use std::io;
 
 /// Where the members of a ping-pong or ring run relative to each other.
@@ -16,18 +16,6 @@ pub enum Placement {
     /// No pinning: the scheduler decides, as in an ordinary program.
     Unpinned,
 }
-
-/// A variant this machine cannot run, with the reason printed instead of a number.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Skip(pub String);
-
-impl fmt::Display for Skip {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Skip {}
 
 impl Placement {
     /// The parameter this placement has in benchmark IDs.

@@ -5,11 +5,10 @@
 //! stamp. A stall therefore counts against every probe queued behind it, instead of delaying
 //! the next probe and hiding (coordinated omission).
 
-use crate::provenance::{Mode, Run};
+use crate::provenance::{Mode, Run, costs_dir};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -169,18 +168,6 @@ impl LatencySummary {
             run: None,
         }
     }
-}
-
-/// Where the suite writes what Criterion does not: `<target dir>/costs/`, or `$COSTS_DIR`
-/// (the regression gate's short runs write there, never into the user's results).
-pub fn costs_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("COSTS_DIR") {
-        return PathBuf::from(dir);
-    }
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
-        .join("costs")
 }
 
 /// Merges `summary` under `id` into `<costs dir>/<file>`, stamped as a measuring run's.

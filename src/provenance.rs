@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How the result was made.
@@ -68,6 +68,18 @@ pub fn this_commit() -> &'static str {
 /// The runs behind Criterion's results, per benchmark ID: Criterion's own files carry none,
 /// so the harness keeps them beside the suite's other results.
 pub const CRITERION_RUNS: &str = "criterion_runs.json";
+
+/// Where the suite writes what Criterion does not: `<target dir>/costs/`, or `$COSTS_DIR`
+/// (the regression gate's short runs write there, never into the user's results).
+pub fn costs_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("COSTS_DIR") {
+        return PathBuf::from(dir);
+    }
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+        .join("costs")
+}
 
 /// Records `run` as the one behind benchmark `id` in `<costs dir>/criterion_runs.json`.
 pub fn record_criterion_run(costs_dir: &Path, id: &str, run: &Run) -> std::io::Result<()> {

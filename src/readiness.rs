@@ -3,7 +3,7 @@
 //! descriptors grows (claim C05). Descriptors are eventfds: one fd per registration, so ten
 //! thousand fit under a 20,000-descriptor limit.
 
-use crate::placement::Skip;
+use crate::skip::Skip;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 

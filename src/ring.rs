@@ -5,6 +5,7 @@
 //! One hop is one one-way hand-off; a two-member ring is a ping-pong, where a round trip is
 //! two hops. Benchmarks report time per hop.
 
+use crate::batch::scaled;
 use crate::link::{Link, Pipe, PipeReceiver, PipeSender, TokenReceiver, TokenSender, forward};
 use crate::placement::{CpuPlan, PinGuard, pin_current_thread, set_thread_affinity};
 use crate::process::{EXIT_GRACE, close_fds_except, die_with_parent, expect_success, reap_within};
@@ -96,15 +97,6 @@ fn time_laps(
         lap()?;
     }
     Ok((scaled(start.elapsed(), hops, laps * members as u64), laps))
-}
-
-/// `elapsed` for `done` operations, scaled to the `asked` ones: benches run whole laps or
-/// batches and report the time for exactly the iterations Criterion asked for.
-pub fn scaled(elapsed: Duration, asked: u64, done: u64) -> Duration {
-    if done == 0 {
-        return Duration::ZERO;
-    }
-    Duration::from_nanos((elapsed.as_nanos() * asked as u128 / done as u128) as u64)
 }
 
 fn pin_driver(plan: &CpuPlan) -> io::Result<Option<PinGuard>> {

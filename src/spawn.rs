@@ -7,7 +7,7 @@
 //! `/bin/true`, so the wait is bounded by construction, and a bounded-wait loop would add
 //! syscalls to the timed region.
 
-use crate::placement::Skip;
+use crate::skip::Skip;
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Pid, fork};
 use std::ffi::{CString, c_char};

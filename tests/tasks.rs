@@ -1,7 +1,7 @@
 //! Every runtime flavour really does what the task benches claim: tasks spawned and awaited,
 //! tokens passed around a ring exactly as often as asked, and yields that interleave.
 
-use concurrency_costs::runtime::FLAVOURS;
+use concurrency_costs::flavours::FLAVOURS;
 use concurrency_costs::tasks::TaskScheduler;
 
 /// Whether the flavour runs all its tasks on one thread, where two yielding tasks must

@@ -204,7 +204,7 @@ fn main() -> ExitCode {
             json,
         } => claims::claims(
             &criterion_dir.unwrap_or_else(gate::default_criterion_dir),
-            &costs_dir.unwrap_or_else(concurrency_costs::probe::costs_dir),
+            &costs_dir.unwrap_or_else(concurrency_costs::provenance::costs_dir),
             markdown.as_deref(),
             svg.as_deref(),
             json,

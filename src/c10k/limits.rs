@@ -1,7 +1,7 @@
 //! What a run needs from this machine, checked before it starts, so that a model that does
 //! not fit is skipped with the reason instead of failing halfway.
 
-use super::{Model, Placement, Work, Workload};
+use super::{CpuPlacement, Model, Work, Workload};
 use nix::sys::resource::{Resource, getrlimit};
 
 /// Descriptors a process needs beyond one per connection (listener, pipes, runtime fds).
@@ -32,7 +32,7 @@ fn tasks_needed(model: Model, workload: &Workload) -> u64 {
         Model::Prefork => workload.prefork_workers as u64,
         _ => match workload.work {
             Work::Cpu {
-                placement: Placement::Pool,
+                placement: CpuPlacement::Pool,
                 ..
             } => BLOCKING_POOL,
             _ => 0,
@@ -69,8 +69,8 @@ pub fn check(model: Model, workload: &Workload) -> Result<(), String> {
             ));
         }
     }
-    if model == Model::Monoio
-        && let Err(skip) = crate::runtime::Monoio::new()
+    if let Some(server) = model.server()
+        && let Err(skip) = (server.available)()
     {
         problems.push(skip.0);
     }
@@ -111,6 +111,6 @@ mod tests {
             connections: 0,
             ..Workload::default()
         };
-        assert!(check(Model::Smol, &empty).is_err());
+        assert!(check(Model::from_id("smol").unwrap(), &empty).is_err());
     }
 }

@@ -15,20 +15,15 @@ pub mod orchestrate;
 pub mod report;
 pub mod server;
 
-use serde::{Deserialize, Serialize};
+pub use crate::runtime::serve::{BACKLOG, MESSAGE};
+
+use crate::flavours::{FLAVOURS, Flavour, Server};
+use crate::runtime::serve::Step;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::time::Duration;
 
-/// Bytes of a request and of its reply.
-pub const MESSAGE: usize = 8;
-
-/// Listen backlog asked for; the kernel caps it at `net.core.somaxconn`. Connections wait
-/// here until a model accepts them, so it bounds how many a model that accepts slowly (a
-/// fixed set of prefork workers) can have established at once.
-pub const BACKLOG: i32 = 4096;
-
 /// A concurrency model: how a server waits for many connections at once.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy)]
 pub enum Model {
     /// One OS thread per connection, blocking reads and sleeps (Rust's 2 MiB default stack).
     ThreadPerConnection,
@@ -37,33 +32,24 @@ pub enum Model {
     /// Worker processes forked before any thread exists, each in a blocking accept loop on
     /// the shared listener and serving one connection at a time.
     Prefork,
-    /// tokio's work-stealing scheduler, 2 workers.
-    TokioMultiThread,
-    /// tokio's single-threaded scheduler: one event loop.
-    TokioCurrentThread,
-    /// async-std's global executor, 2 threads.
-    AsyncStd,
-    /// smol: one `async_executor::Executor` driven by 2 threads, as `smol::spawn` runs it.
-    Smol,
-    /// may: a stackful coroutine per connection on 2 workers (the goroutine model).
-    May,
-    /// monoio: thread-per-core io_uring runtimes, one per CPU of the 2, each with its own
-    /// `SO_REUSEPORT` listener.
-    Monoio,
+    /// A runtime flavour's server: an event loop per worker, or may's coroutines; one for
+    /// every flavour in [`FLAVOURS`] that has a [`Server`].
+    Runtime(&'static Flavour),
 }
 
 impl Model {
-    pub const ALL: [Model; 9] = [
-        Model::ThreadPerConnection,
-        Model::ThreadPool,
-        Model::Prefork,
-        Model::TokioMultiThread,
-        Model::TokioCurrentThread,
-        Model::AsyncStd,
-        Model::Smol,
-        Model::May,
-        Model::Monoio,
-    ];
+    /// Every model, the blocking ones first, then the runtimes' in flavour order.
+    pub fn all() -> Vec<Model> {
+        let runtimes = FLAVOURS.iter().filter(|f| f.server.is_some());
+        [
+            Model::ThreadPerConnection,
+            Model::ThreadPool,
+            Model::Prefork,
+        ]
+        .into_iter()
+        .chain(runtimes.map(Model::Runtime))
+        .collect()
+    }
 
     /// The model's stable ID, as `--model` takes it and the JSON reports it.
     pub fn id(self) -> &'static str {
@@ -71,37 +57,71 @@ impl Model {
             Model::ThreadPerConnection => "thread_per_connection",
             Model::ThreadPool => "thread_pool",
             Model::Prefork => "prefork",
-            Model::TokioMultiThread => "tokio_multi_thread",
-            Model::TokioCurrentThread => "tokio_current_thread",
-            Model::AsyncStd => "async_std",
-            Model::Smol => "smol",
-            Model::May => "may",
-            Model::Monoio => "monoio",
+            Model::Runtime(flavour) => flavour.server.as_ref().map_or(flavour.id, |s| s.model),
         }
     }
 
     pub fn from_id(id: &str) -> Option<Model> {
-        Model::ALL.into_iter().find(|m| m.id() == id)
+        Model::all().into_iter().find(|m| m.id() == id)
+    }
+
+    /// The runtime's server, for the models that are one.
+    pub fn server(self) -> Option<&'static Server> {
+        match self {
+            Model::Runtime(flavour) => flavour.server.as_ref(),
+            _ => None,
+        }
     }
 
     /// Whether the model serves connections on threads or processes that may block, so that
     /// a CPU-bound request runs where it is (there is no event loop to keep free).
     pub fn blocks_per_connection(self) -> bool {
-        matches!(
-            self,
-            Model::ThreadPerConnection | Model::ThreadPool | Model::Prefork
-        )
+        self.server().is_none()
+    }
+}
+
+impl PartialEq for Model {
+    fn eq(&self, other: &Model) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for Model {}
+
+impl std::hash::Hash for Model {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id().hash(state)
+    }
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for Model {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
+impl<'de> Deserialize<'de> for Model {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Model, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        Model::from_id(&id)
+            .ok_or_else(|| serde::de::Error::custom(format!("no c10k model \"{id}\"")))
     }
 }
 
 /// Where a CPU-bound request's hash runs on the async models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Placement {
+pub enum CpuPlacement {
     /// On the event loop (or coroutine) that read the request.
     Inline,
     /// On the runtime's own pool for blocking work: tokio and async-std `spawn_blocking`,
-    /// smol's and monoio's `blocking::unblock`; may has none, so rayon's.
+    /// smol's `blocking::unblock`; monoio and may have none, so rayon's.
     Pool,
 }
 
@@ -112,31 +132,25 @@ pub enum Work {
     /// Simulated I/O: wait this long, the model's own way (a sleeping thread, a timer).
     Io { ms: f64 },
     /// CPU-bound: SHA-256 of a buffer of this many bytes.
-    Cpu { bytes: usize, placement: Placement },
-}
-
-/// One request's work as a server carries it out.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Step {
-    Wait(Duration),
-    /// Hash this many bytes where the request was read.
-    Hash(usize),
-    /// Hash this many bytes on a pool, off the loop.
-    HashOnPool(usize),
+    Cpu {
+        bytes: usize,
+        placement: CpuPlacement,
+    },
 }
 
 impl Work {
+    /// What each request asks of a server.
     pub fn step(&self) -> Step {
         match *self {
             Work::Io { ms } => Step::Wait(Duration::from_secs_f64(ms / 1e3)),
             Work::Cpu {
-                bytes,
-                placement: Placement::Inline,
-            } => Step::Hash(bytes),
+                placement: CpuPlacement::Inline,
+                ..
+            } => Step::Compute,
             Work::Cpu {
-                bytes,
-                placement: Placement::Pool,
-            } => Step::HashOnPool(bytes),
+                placement: CpuPlacement::Pool,
+                ..
+            } => Step::ComputeOnPool,
         }
     }
 
@@ -147,8 +161,8 @@ impl Work {
                 "SHA-256 of {} KiB per request, {} on the async models",
                 bytes >> 10,
                 match placement {
-                    Placement::Inline => "inline",
-                    Placement::Pool => "offloaded to the runtime's pool",
+                    CpuPlacement::Inline => "inline",
+                    CpuPlacement::Pool => "offloaded to the runtime's pool",
                 }
             ),
         }
@@ -205,7 +219,7 @@ mod tests {
 
     #[test]
     fn every_model_id_is_lower_snake_case_and_round_trips() {
-        for model in Model::ALL {
+        for model in Model::all() {
             let id = model.id();
             assert!(id.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
             assert_eq!(Model::from_id(id), Some(model));
@@ -216,12 +230,30 @@ mod tests {
     }
 
     #[test]
+    fn every_flavour_that_serves_is_a_model_under_its_server_id() {
+        let servers: Vec<&str> = FLAVOURS
+            .iter()
+            .filter_map(|f| Some(f.server.as_ref()?.model))
+            .collect();
+        let models = Model::all();
+        assert_eq!(models.len(), 3 + servers.len());
+        for id in servers {
+            let model = Model::from_id(id).unwrap();
+            assert!(
+                model.server().is_some() && !model.blocks_per_connection(),
+                "{id}"
+            );
+        }
+        assert!(Model::Prefork.blocks_per_connection());
+    }
+
+    #[test]
     fn a_workload_survives_its_trip_through_json() {
         let workload = Workload {
             rate: Some(5000.0),
             work: Work::Cpu {
                 bytes: 4096,
-                placement: Placement::Pool,
+                placement: CpuPlacement::Pool,
             },
             ..Workload::default()
         };

@@ -2,7 +2,7 @@
 //! and the copy kept in `target/costs/c10k.json` for the claims report.
 
 use super::orchestrate::{ModelRun, Outcome};
-use super::{Placement, Work, Workload};
+use super::{CpuPlacement, Work, Workload};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -28,11 +28,11 @@ pub fn scenario(workload: &Workload) -> String {
     let mut key = match workload.work {
         Work::Io { ms } => format!("io_{connections}c_{ms}ms"),
         Work::Cpu {
-            placement: Placement::Inline,
+            placement: CpuPlacement::Inline,
             ..
         } => format!("cpu_inline_{connections}c"),
         Work::Cpu {
-            placement: Placement::Pool,
+            placement: CpuPlacement::Pool,
             ..
         } => format!("cpu_pool_{connections}c"),
     };
@@ -63,7 +63,7 @@ const DEFAULT_HASH_BYTES: usize = 64 << 10;
 
 /// Where the latest results of every scenario are kept.
 pub fn results_path() -> PathBuf {
-    crate::probe::costs_dir().join("c10k.json")
+    crate::provenance::costs_dir().join("c10k.json")
 }
 
 /// Reads the kept results: scenario → report. Absent or unreadable: none.
@@ -107,7 +107,7 @@ fn merge(all: &mut BTreeMap<String, C10kReport>, report: &C10kReport) {
     }
     entry
         .runs
-        .sort_by_key(|run| super::Model::ALL.iter().position(|m| *m == run.model));
+        .sort_by_key(|run| super::Model::all().iter().position(|m| *m == run.model));
 }
 
 fn ms(value: f64) -> String {
@@ -249,6 +249,14 @@ mod tests {
     use crate::c10k::client::{ClientReport, Latency};
     use crate::c10k::orchestrate::Measured;
 
+    fn smol() -> Model {
+        Model::from_id("smol").expect("smol serves c10k")
+    }
+
+    fn monoio() -> Model {
+        Model::from_id("monoio").expect("monoio serves c10k")
+    }
+
     fn measured(model: Model) -> ModelRun {
         ModelRun {
             model,
@@ -293,19 +301,16 @@ mod tests {
             runs: models.iter().map(|m| measured(*m)).collect(),
         };
         let mut all = BTreeMap::new();
-        merge(
-            &mut all,
-            &report(&[Model::Smol, Model::Monoio], "aaaaaaaaaaaa"),
-        );
+        merge(&mut all, &report(&[smol(), monoio()], "aaaaaaaaaaaa"));
         // A later run of one model replaces that model's row only, and says so.
-        merge(&mut all, &report(&[Model::Smol], "bbbbbbbbbbbb"));
+        merge(&mut all, &report(&[smol()], "bbbbbbbbbbbb"));
         let kept = &all[&scenario(&Workload::default())];
         let commit_of = |model: Model| {
             let run = kept.runs.iter().find(|r| r.model == model).unwrap();
             run.run.as_ref().unwrap().commit.clone()
         };
-        assert_eq!(commit_of(Model::Smol), "bbbbbbbbbbbb");
-        assert_eq!(commit_of(Model::Monoio), "aaaaaaaaaaaa");
+        assert_eq!(commit_of(smol()), "bbbbbbbbbbbb");
+        assert_eq!(commit_of(monoio()), "aaaaaaaaaaaa");
         assert_eq!(kept.run.as_ref().unwrap().commit, "bbbbbbbbbbbb");
         assert_eq!(kept.runs.len(), 2);
     }
@@ -317,9 +322,9 @@ mod tests {
             run: None,
             workload: Workload::default(),
             runs: vec![
-                measured(Model::Smol),
+                measured(smol()),
                 ModelRun {
-                    model: Model::Monoio,
+                    model: monoio(),
                     outcome: Outcome::Skipped {
                         reason: "no io_uring".into(),
                     },
@@ -352,8 +357,8 @@ mod tests {
                 placement,
             })
         };
-        assert_eq!(scenario(&cpu(Placement::Inline)), "cpu_inline_10000c");
-        assert_eq!(scenario(&cpu(Placement::Pool)), "cpu_pool_10000c");
+        assert_eq!(scenario(&cpu(CpuPlacement::Inline)), "cpu_inline_10000c");
+        assert_eq!(scenario(&cpu(CpuPlacement::Pool)), "cpu_pool_10000c");
     }
 
     #[test]
@@ -379,7 +384,7 @@ mod tests {
             Workload {
                 work: Work::Cpu {
                     bytes: 1 << 10,
-                    placement: Placement::Inline,
+                    placement: CpuPlacement::Inline,
                 },
                 ..Workload::default()
             },

@@ -85,7 +85,7 @@ impl Range {
 /// How a measured figure compares with the documents'.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
-pub enum Verdict {
+pub enum Standing {
     /// Inside the documents' range.
     Within,
     /// Below it: cheaper (smaller, fewer) by this factor.
@@ -98,14 +98,14 @@ pub enum Verdict {
     NotTrusted { why: String, command: String },
 }
 
-impl Verdict {
-    pub fn of(value: f64, range: Range) -> Verdict {
+impl Standing {
+    pub fn of(value: f64, range: Range) -> Standing {
         if value < range.low {
-            Verdict::Below {
+            Standing::Below {
                 factor: range.low / value.max(f64::MIN_POSITIVE),
             }
         } else if value > range.high {
-            Verdict::Above {
+            Standing::Above {
                 // Above a range that ends at zero, there is no meaningful factor.
                 factor: if range.high > 0.0 {
                     value / range.high
@@ -114,22 +114,22 @@ impl Verdict {
                 },
             }
         } else {
-            Verdict::Within
+            Standing::Within
         }
     }
 
     /// Whether the documents are wrong about this figure here.
     pub fn disagrees(&self) -> bool {
-        matches!(self, Verdict::Below { .. } | Verdict::Above { .. })
+        matches!(self, Standing::Below { .. } | Standing::Above { .. })
     }
 
     pub fn describe(&self) -> String {
         match self {
-            Verdict::Within => "within the claimed range".into(),
-            Verdict::Below { factor } => format!("cheaper than claimed, ×{}", times(*factor)),
-            Verdict::Above { factor } => format!("dearer than claimed, ×{}", times(*factor)),
-            Verdict::NotMeasured { command } => format!("not measured yet: {command}"),
-            Verdict::NotTrusted { why, command } => {
+            Standing::Within => "within the claimed range".into(),
+            Standing::Below { factor } => format!("cheaper than claimed, ×{}", times(*factor)),
+            Standing::Above { factor } => format!("dearer than claimed, ×{}", times(*factor)),
+            Standing::NotMeasured { command } => format!("not measured yet: {command}"),
+            Standing::NotTrusted { why, command } => {
                 format!("not judged ({why}); measure again: {command}")
             }
         }
@@ -188,7 +188,7 @@ pub struct Row {
     pub range: Range,
     pub value: Option<f64>,
     #[serde(flatten)]
-    pub verdict: Verdict,
+    pub verdict: Standing,
     /// The results behind the value: sample or probe counts, and the run that made each.
     #[serde(default)]
     pub behind: String,
@@ -209,12 +209,12 @@ impl Claim {
                     range: f.range,
                     value: computed.value,
                     verdict: match (computed.value, computed.distrust) {
-                        (Some(_), Some(why)) => Verdict::NotTrusted {
+                        (Some(_), Some(why)) => Standing::NotTrusted {
                             why,
                             command: f.command.into(),
                         },
-                        (Some(v), None) => Verdict::of(v, f.range),
-                        (None, _) => Verdict::NotMeasured {
+                        (Some(v), None) => Standing::of(v, f.range),
+                        (None, _) => Standing::NotMeasured {
                             command: f.command.into(),
                         },
                     },
@@ -270,14 +270,14 @@ mod tests {
     #[test]
     fn a_value_inside_below_or_above_the_range_gets_its_verdict() {
         let range = Range::between(100.0, 200.0);
-        assert_eq!(Verdict::of(150.0, range), Verdict::Within);
-        assert_eq!(Verdict::of(100.0, range), Verdict::Within);
-        assert_eq!(Verdict::of(25.0, range), Verdict::Below { factor: 4.0 });
-        assert_eq!(Verdict::of(600.0, range), Verdict::Above { factor: 3.0 });
-        assert_eq!(Verdict::of(1e12, Range::at_least(5.0)), Verdict::Within);
-        assert_eq!(Verdict::of(0.0, Range::at_most(0.0)), Verdict::Within);
-        assert!(Verdict::of(600.0, range).disagrees());
-        assert!(!Verdict::Within.disagrees());
+        assert_eq!(Standing::of(150.0, range), Standing::Within);
+        assert_eq!(Standing::of(100.0, range), Standing::Within);
+        assert_eq!(Standing::of(25.0, range), Standing::Below { factor: 4.0 });
+        assert_eq!(Standing::of(600.0, range), Standing::Above { factor: 3.0 });
+        assert_eq!(Standing::of(1e12, Range::at_least(5.0)), Standing::Within);
+        assert_eq!(Standing::of(0.0, Range::at_most(0.0)), Standing::Within);
+        assert!(Standing::of(600.0, range).disagrees());
+        assert!(!Standing::Within.disagrees());
     }
 
     #[test]
@@ -316,12 +316,12 @@ mod tests {
         assert!(!rows.is_empty());
         assert!(
             rows.iter()
-                .all(|r| matches!(r.verdict, Verdict::NotMeasured { .. }))
+                .all(|r| matches!(r.verdict, Standing::NotMeasured { .. }))
         );
         let c30 = rows.iter().find(|r| r.claim == "C30").unwrap();
         assert_eq!(
             c30.verdict,
-            Verdict::NotMeasured {
+            Standing::NotMeasured {
                 command: C10K_IO.into()
             }
         );
@@ -368,16 +368,16 @@ mod tests {
         let find = |label: &str| rows.iter().find(|r| r.label.starts_with(label)).unwrap();
         assert_eq!(
             find("thread switch, pipe, same core").verdict,
-            Verdict::Within
+            Standing::Within
         );
         assert_eq!(find("epoll_wait, 1 ready").value, Some(1.1));
         assert_eq!(
             find("may coroutine switch").verdict,
-            Verdict::Below { factor: 2.0 }
+            Standing::Below { factor: 2.0 }
         );
         let c07 = find("50,000 switches/s");
         assert_eq!(c07.value, Some(7.5));
-        assert!(matches!(c07.verdict, Verdict::Below { .. }));
+        assert!(matches!(c07.verdict, Standing::Below { .. }));
     }
 
     #[test]
@@ -409,7 +409,7 @@ mod tests {
                 .find(|r| r.label.starts_with("thread switch, pipe, same core"))
                 .unwrap();
             match &row.verdict {
-                Verdict::NotTrusted { why, .. } => why.clone(),
+                Standing::NotTrusted { why, .. } => why.clone(),
                 other => panic!("judged: {other:?}"),
             }
         };
@@ -445,7 +445,7 @@ mod tests {
         let rows = evaluate(&results);
         let row = rows.iter().find(|r| r.source.starts_with(id)).unwrap();
         assert!(
-            matches!(&row.verdict, Verdict::NotTrusted { why, .. } if why.contains("200 probes")),
+            matches!(&row.verdict, Standing::NotTrusted { why, .. } if why.contains("200 probes")),
             "{row:?}"
         );
         assert!(judged_summary(&rows).contains("not judged"));

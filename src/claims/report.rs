@@ -1,7 +1,7 @@
 //! The report as text for the terminal and as a markdown table.
 
 use super::catalogue::claims;
-use super::{Row, Verdict};
+use super::{Row, Standing};
 use crate::provenance::this_commit;
 
 fn measured_text(row: &Row) -> String {
@@ -19,9 +19,9 @@ fn range_text(row: &Row) -> String {
 
 /// How many figures were judged, and how many were not and why: the report's first line.
 pub fn judged_summary(rows: &[Row]) -> String {
-    let count = |pick: fn(&Verdict) -> bool| rows.iter().filter(|r| pick(&r.verdict)).count();
-    let untrusted = count(|v| matches!(v, Verdict::NotTrusted { .. }));
-    let missing = count(|v| matches!(v, Verdict::NotMeasured { .. }));
+    let count = |pick: fn(&Standing) -> bool| rows.iter().filter(|r| pick(&r.verdict)).count();
+    let untrusted = count(|v| matches!(v, Standing::NotTrusted { .. }));
+    let missing = count(|v| matches!(v, Standing::NotMeasured { .. }));
     format!(
         "{} of {} figures judged, each on a measuring run of this build ({}); {untrusted} not \
          judged (a test or profile run, another commit, a short or partial run, or no record \

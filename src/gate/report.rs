@@ -119,7 +119,7 @@ fn table(rows: &[&Judgement]) -> String {
 
 /// One benchmark as tools read it; percentages, not fractions.
 #[derive(Serialize)]
-struct Row<'a> {
+struct JsonRow<'a> {
     id: &'a str,
     verdict: Verdict,
     change_pct: Option<f64>,
@@ -132,9 +132,9 @@ struct Row<'a> {
 
 /// `{"mode", "summary", "benchmarks": [{id, verdict, change_pct, ci_pct, gates_on_pct, pairs}]}`.
 pub fn json(judgements: &[Judgement], mode: &str) -> String {
-    let rows: Vec<Row> = judgements
+    let rows: Vec<JsonRow> = judgements
         .iter()
-        .map(|j| Row {
+        .map(|j| JsonRow {
             id: &j.id,
             verdict: j.verdict,
             change_pct: j.change.map(|c| c * 100.0),

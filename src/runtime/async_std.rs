@@ -1,7 +1,14 @@
 //! async-std's global executor.
 
+use super::serve::{
+    Serves, Service, Shared, accept_loop, borrowing_tcp, serve_connection, server_thread,
+};
 use super::{AsyncRuntime, WORKERS};
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use std::future::Future;
+use std::io;
+use std::net::TcpListener;
+use std::time::Duration;
 
 /// async-std's global executor, fixed at [`WORKERS`] threads. Discontinued upstream (its
 /// authors point to smol; advisory RUSTSEC-2025-0052, acknowledged in `deny.toml`) but still
@@ -53,4 +60,28 @@ impl AsyncRuntime for AsyncStd {
     fn yield_now() -> impl Future<Output = ()> + Send {
         async_std::task::yield_now()
     }
+}
+
+impl Serves for AsyncStd {
+    type Listener = async_std::net::TcpListener;
+    fn sleep(wait: Duration) -> impl Future<Output = ()> {
+        async_std::task::sleep(wait)
+    }
+    fn detach(connection: async_std::net::TcpStream, service: Shared) {
+        async_std::task::spawn(serve_connection::<AsyncStd>(connection, service));
+    }
+}
+
+borrowing_tcp!(
+    async_std::net::TcpListener,
+    async_std::net::TcpStream,
+    |stream| { stream.set_nodelay(true) }
+);
+
+/// Serves on async-std's global executor, [`WORKERS`] threads.
+pub fn serve(listener: TcpListener, service: &'static dyn Service) -> io::Result<()> {
+    let mut runtime = AsyncStd::new();
+    server_thread("async-std-server", move || {
+        runtime.run(accept_loop::<AsyncStd>(listener.into(), Shared(service)))
+    })
 }

@@ -3,16 +3,18 @@
 //! Criterion batch: entering the runtime and parking the caller stay outside whatever the
 //! body times, unlike a `block_on` per iteration, which measures mostly those.
 //!
-//! Every flavour has an explicit worker count, carried in its ID, so numbers compare across
-//! machines. Adding a runtime means one adapter, a file of its own in this module, and one
-//! line in [`FLAVOURS`]; the bench files only iterate over that list.
+//! One file per runtime: its [`AsyncRuntime`] adapter and, where it can serve TCP, its
+//! [`serve::Serves`] and serve hook. Which flavours are measured, and how each is started,
+//! is the one list in [`crate::flavours`].
 
-mod async_std;
+pub mod async_std;
 mod futures_local;
-mod monoio;
-mod smol;
+pub mod may;
+pub mod monoio;
+pub mod serve;
+pub mod smol;
 mod smol_local;
-mod tokio;
+pub mod tokio;
 
 pub use self::async_std::AsyncStd;
 pub use self::futures_local::FuturesLocal;
@@ -21,8 +23,7 @@ pub use self::smol::Smol;
 pub use self::smol_local::SmolLocal;
 pub use self::tokio::Tokio;
 
-use crate::placement::Skip;
-use crate::tasks::{MaySchedulers, TaskScheduler};
+use crate::skip::Skip;
 use std::future::Future;
 
 /// Worker threads of every multi-threaded flavour; the `_2w` in their IDs says so.
@@ -81,61 +82,3 @@ where
     });
     async move { result.recv().await.expect("rayon dropped a job") }
 }
-
-/// A runtime flavour as the benches see it: a stable ID, the OS threads its tasks run on,
-/// and a way to start it here.
-pub struct Flavour {
-    pub id: &'static str,
-    /// OS threads that run its tasks: 1 for a single-threaded scheduler, where two yielding
-    /// tasks must alternate and a ring never crosses threads.
-    pub workers: usize,
-    pub start: fn() -> Result<Box<dyn TaskScheduler>, Skip>,
-}
-
-fn boxed<R: AsyncRuntime + 'static>(rt: R) -> Result<Box<dyn TaskScheduler>, Skip> {
-    Ok(Box::new(crate::tasks::Async(rt)))
-}
-
-/// Every flavour the task benches measure, in report order.
-pub const FLAVOURS: &[Flavour] = &[
-    Flavour {
-        id: "tokio_current_thread",
-        workers: 1,
-        start: || boxed(Tokio::current_thread()),
-    },
-    Flavour {
-        id: "tokio_multi_thread_2w",
-        workers: WORKERS,
-        start: || boxed(Tokio::multi_thread()),
-    },
-    Flavour {
-        id: "async_std_2w",
-        workers: WORKERS,
-        start: || boxed(AsyncStd::new()),
-    },
-    Flavour {
-        id: "smol_2w",
-        workers: WORKERS,
-        start: || boxed(Smol::new()),
-    },
-    Flavour {
-        id: "smol_local",
-        workers: 1,
-        start: || boxed(SmolLocal::new()),
-    },
-    Flavour {
-        id: "futures_local",
-        workers: 1,
-        start: || boxed(FuturesLocal::new()),
-    },
-    Flavour {
-        id: "may_2w",
-        workers: WORKERS,
-        start: || Ok(Box::new(MaySchedulers::start())),
-    },
-    Flavour {
-        id: "monoio",
-        workers: 1,
-        start: || boxed(Monoio::new()?),
-    },
-];

@@ -1,9 +1,17 @@
 //! smol's multi-threaded executor, owned.
 
+use super::serve::{
+    Serves, Service, Shared, accept_loop, borrowing_tcp, serve_connection, server_thread,
+};
 use super::{AsyncRuntime, WORKERS};
+use async_io::Async;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use std::cell::RefCell;
 use std::future::Future;
+use std::io;
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
+use std::time::Duration;
 
 thread_local! {
     static SMOL_EXECUTOR: RefCell<Option<Arc<async_executor::Executor<'static>>>> =
@@ -90,4 +98,43 @@ impl AsyncRuntime for Smol {
     fn yield_now() -> impl Future<Output = ()> + Send {
         futures_lite::future::yield_now()
     }
+}
+
+impl Serves for Smol {
+    type Listener = Async<TcpListener>;
+    async fn sleep(wait: Duration) {
+        async_io::Timer::after(wait).await;
+    }
+    fn detach(connection: Async<TcpStream>, service: Shared) {
+        SMOL_EXECUTOR.with(|e| {
+            e.borrow()
+                .as_ref()
+                .expect("a connection accepted outside a smol worker")
+                .spawn(serve_connection::<Smol>(connection, service))
+                .detach()
+        })
+    }
+}
+
+borrowing_tcp!(Async<TcpListener>, Async<TcpStream>, |stream| {
+    stream.get_ref().set_nodelay(true)
+});
+
+/// smol's model as `smol::spawn` runs it: one executor, its [`WORKERS`] threads driving
+/// async-io's reactor through `async_io::block_on` (which the benches' adapter, doing no
+/// I/O, does not need). The server runs until the process exits.
+pub fn serve(listener: TcpListener, service: &'static dyn Service) -> io::Result<()> {
+    let executor = Arc::new(async_executor::Executor::new());
+    for i in 0..WORKERS {
+        let executor = executor.clone();
+        server_thread(&format!("smol-{i}"), move || {
+            SMOL_EXECUTOR.with(|e| *e.borrow_mut() = Some(executor.clone()));
+            async_io::block_on(executor.run(std::future::pending::<()>()))
+        })?;
+    }
+    let listener = Async::new(listener)?;
+    executor
+        .spawn(accept_loop::<Smol>(listener, Shared(service)))
+        .detach();
+    Ok(())
 }

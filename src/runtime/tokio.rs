@@ -1,7 +1,14 @@
 //! tokio: the single-threaded and the work-stealing scheduler.
 
+use super::serve::{
+    Serves, Service, Shared, accept_loop, borrowing_tcp, serve_connection, server_thread,
+};
 use super::{AsyncRuntime, WORKERS};
 use std::future::Future;
+use std::io;
+use std::net::TcpListener;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A tokio runtime: the single-threaded scheduler (every task on the calling thread) or the
 /// work-stealing one with [`WORKERS`] workers.
@@ -21,13 +28,6 @@ impl Tokio {
             .build()
             .expect("cannot build a tokio multi_thread runtime");
         Tokio(rt)
-    }
-}
-
-/// A runtime built elsewhere, for instance with the I/O driver the benches do not enable.
-impl From<tokio::runtime::Runtime> for Tokio {
-    fn from(runtime: tokio::runtime::Runtime) -> Tokio {
-        Tokio(runtime)
     }
 }
 
@@ -62,4 +62,54 @@ impl AsyncRuntime for Tokio {
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
     }
+}
+
+impl Serves for Tokio {
+    type Listener = tokio::net::TcpListener;
+    fn sleep(wait: Duration) -> impl Future<Output = ()> {
+        tokio::time::sleep(wait)
+    }
+    fn detach(connection: tokio::net::TcpStream, service: Shared) {
+        tokio::spawn(serve_connection::<Tokio>(connection, service));
+    }
+}
+
+borrowing_tcp!(tokio::net::TcpListener, tokio::net::TcpStream, |stream| {
+    stream.set_nodelay(true)
+});
+
+/// Serves on the work-stealing scheduler, [`WORKERS`] workers.
+pub fn serve_multi_thread(listener: TcpListener, service: &'static dyn Service) -> io::Result<()> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(WORKERS);
+    serve_on(builder, listener, service)
+}
+
+/// Serves on the single-threaded scheduler: one event loop.
+pub fn serve_current_thread(
+    listener: TcpListener,
+    service: &'static dyn Service,
+) -> io::Result<()> {
+    serve_on(
+        tokio::runtime::Builder::new_current_thread(),
+        listener,
+        service,
+    )
+}
+
+/// Builds the runtime with its I/O driver and timer and runs the accept loop in it as a task,
+/// on a thread of its own.
+fn serve_on(
+    mut builder: tokio::runtime::Builder,
+    listener: TcpListener,
+    service: &'static dyn Service,
+) -> io::Result<()> {
+    let mut runtime = Tokio(builder.enable_all().build()?);
+    listener.set_nonblocking(true)?;
+    server_thread("tokio-server", move || {
+        runtime.run(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            accept_loop::<Tokio>(listener, Shared(service)).await
+        })
+    })
 }

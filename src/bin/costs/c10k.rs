@@ -2,7 +2,7 @@
 
 use concurrency_costs::c10k::orchestrate::{self, ModelRun, Outcome, Progress, Quiet};
 use concurrency_costs::c10k::report::{self, C10kReport};
-use concurrency_costs::c10k::{Model, Placement, Work, Workload, client, server};
+use concurrency_costs::c10k::{CpuPlacement, Model, Work, Workload, client, server};
 use concurrency_costs::environment::Environment;
 use concurrency_costs::provenance::{Mode, Run};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -116,8 +116,8 @@ impl C10kArgs {
             true => Work::Cpu {
                 bytes: self.hash_kib << 10,
                 placement: match self.placement {
-                    PlacementArg::Inline => Placement::Inline,
-                    PlacementArg::Pool => Placement::Pool,
+                    PlacementArg::Inline => CpuPlacement::Inline,
+                    PlacementArg::Pool => CpuPlacement::Pool,
                 },
             },
         };
@@ -134,7 +134,7 @@ impl C10kArgs {
 
     fn chosen_models(&self) -> Result<Vec<Model>, String> {
         if self.models.is_empty() {
-            return Ok(Model::ALL.to_vec());
+            return Ok(Model::all());
         }
         self.models
             .iter()
@@ -170,7 +170,7 @@ fn catch_interrupt() {
 
 pub fn c10k(args: &C10kArgs) -> ExitCode {
     if args.list {
-        Model::ALL.iter().for_each(|m| println!("{}", m.id()));
+        Model::all().iter().for_each(|m| println!("{}", m.id()));
         return ExitCode::SUCCESS;
     }
     let models = match args.check().and_then(|()| args.chosen_models()) {

@@ -1,9 +1,9 @@
 //! `costs footprint`: memory per concurrency unit, each kind measured in a child process of
 //! its own so that one kind's leftovers never count against another.
 
+use concurrency_costs::flavours::{FLAVOURS, Flavour};
 use concurrency_costs::footprint::{Footprint, parked_threads};
 use concurrency_costs::provenance::{Mode, Run};
-use concurrency_costs::runtime::FLAVOURS;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::process::{Command, ExitCode, Stdio};
@@ -44,7 +44,7 @@ pub fn measure_here(kind: &str, units: usize) -> ExitCode {
                 reason: why.to_string(),
             },
         }
-    } else if let Some(flavour) = FLAVOURS.iter().find(|f| f.id == kind) {
+    } else if let Some(flavour) = Flavour::by_id(kind) {
         match (flavour.start)() {
             Ok(mut scheduler) => Row::Measured(Footprint::from_sample(
                 kind,
@@ -108,7 +108,7 @@ pub fn footprint(units: usize, only: Vec<String>, json: bool) -> ExitCode {
 /// Merges the measured rows into `target/costs/footprint.json` (unit → row), atomically, for
 /// the claims report.
 fn keep_footprints(rows: &[Row]) -> std::io::Result<()> {
-    let dir = concurrency_costs::probe::costs_dir();
+    let dir = concurrency_costs::provenance::costs_dir();
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("footprint.json");
     let mut kept: std::collections::BTreeMap<String, Footprint> = std::fs::read(&path)

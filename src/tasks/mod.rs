@@ -3,14 +3,18 @@
 //! the runtime and times itself there, after its setup; [`TaskScheduler`] is what the bench
 //! files call, implemented once for every [`AsyncRuntime`] and once for may's coroutines.
 
+mod may;
+
+pub use self::may::MaySchedulers;
+
+use crate::batch::scaled;
 use crate::footprint::{Memory, ParkedSample};
-use crate::loaded_loop::{LoadedLoop, load_async, load_may};
-use crate::placement::Skip;
+use crate::loaded_loop::{LoadedLoop, load_async};
 use crate::probe::Latencies;
-use crate::ring::scaled;
-use crate::runtime::{AsyncRuntime, WORKERS};
+use crate::runtime::AsyncRuntime;
 use crate::rusage::process_cpu_time;
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::skip::Skip;
+use std::hint::black_box;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -62,6 +66,23 @@ pub trait TaskScheduler {
     fn answers_under_inline_load(&self) -> Result<(), Skip> {
         Ok(())
     }
+    /// `n` round trips of a trivial job from a task to the runtime's pool for blocking work
+    /// and back, one after another; the time they took.
+    fn pool_round_trips(&mut self, n: u64) -> Duration;
+}
+
+/// The job of a pool round trip: as little as can be handed over and back.
+pub fn trivial_job() -> u64 {
+    black_box(1)
+}
+
+/// Awaits `op` `n` times in a row and returns the time they took.
+pub async fn time_each<T>(n: u64, mut op: impl AsyncFnMut() -> T) -> Duration {
+    let start = Instant::now();
+    for _ in 0..n {
+        black_box(op().await);
+    }
+    start.elapsed()
 }
 
 /// Tasks spawned and awaited: the time for the tasks asked, and how many ran to completion
@@ -73,7 +94,7 @@ pub struct SpawnRun {
 }
 
 /// An address unique to the calling OS thread, cheap enough to read on every hop. Never
-/// inlined, for the reason given at [`on_rayon_from_may`].
+/// inlined, for the reason given at [`crate::runtime::may::on_rayon_from_may`].
 #[inline(never)]
 pub fn thread_tag() -> usize {
     thread_local!(static TAG: u8 = const { 0 });
@@ -84,6 +105,11 @@ pub fn thread_tag() -> usize {
 pub struct Async<R>(pub R);
 
 impl<R: AsyncRuntime + 'static> TaskScheduler for Async<R> {
+    fn pool_round_trips(&mut self, n: u64) -> Duration {
+        self.0
+            .run(time_each(n, async || R::offload(trivial_job).await))
+    }
+
     fn spawn_await(&mut self, n: u64) -> SpawnRun {
         self.0.run(async move {
             let mut completed = 0;
@@ -193,13 +219,7 @@ impl<R: AsyncRuntime + 'static> TaskScheduler for Async<R> {
                 task.await;
                 finished += 1;
             }
-            ParkedSample {
-                units,
-                before,
-                during,
-                alive,
-                finished,
-            }
+            ParkedSample::of(units, before, during, alive, finished)
         })
     }
 
@@ -285,229 +305,6 @@ async fn async_ring<R: AsyncRuntime + 'static>(members: usize, hops: u64) -> Rin
     drop(to_first);
     for task in tasks {
         arrivals.add(task.await);
-    }
-    RingRun {
-        elapsed: scaled(elapsed, hops, laps * members as u64),
-        hops: arrivals.hops,
-        crossed: arrivals.crossed,
-    }
-}
-
-/// may's stackful coroutines on [`WORKERS`] worker threads: the goroutine model in Rust.
-/// may's scheduler is process-wide; it is configured once, before its first coroutine.
-pub struct MaySchedulers(());
-
-impl MaySchedulers {
-    pub fn start() -> Self {
-        static CONFIGURED: std::sync::Once = std::sync::Once::new();
-        CONFIGURED.call_once(|| {
-            may::config().set_workers(WORKERS);
-        });
-        MaySchedulers(())
-    }
-}
-
-/// Runs `job` on rayon's pool from a may coroutine and waits for it without blocking the
-/// coroutine's worker: the coroutine sleeps in steps of [`MAY_POLL`] until the job is done.
-///
-/// Not a may channel that the rayon thread sends on: a channel made and dropped per job, sent
-/// on from a foreign thread while the coroutine waited, corrupted the heap here about once in
-/// six runs of `blocked_loop/may_2w_offloaded` (glibc: "malloc(): unaligned tcache chunk
-/// detected"). Under glibc's checking allocator (`libc_malloc_debug.so`, `malloc.check=3`,
-/// `malloc.perturb`) that version crashed in 2 of 7 runs, each time in may's event loop:
-/// `sleep::subscribe` → `CancelImpl::set_co` dropping the coroutine handle held in its cancel
-/// slot, already freed. A coroutine parked on a may channel and unparked by a thread may does
-/// not run races with may's own bookkeeping of its next sleep: a may bug, not one of ours.
-/// Polling an atomic shares nothing with may but the flag; under the same allocator this
-/// version ran all eight may blocked-loop rows clean in six runs out of six. Never inlined,
-/// so that no thread-local address computed before a wait (after which the coroutine may run
-/// on another OS thread) is used after it.
-#[inline(never)]
-pub fn on_rayon_from_may(job: impl FnOnce() + Send + 'static) {
-    let done = Arc::new(AtomicBool::new(false));
-    let finished = done.clone();
-    rayon::spawn(move || {
-        job();
-        finished.store(true, Ordering::Release);
-    });
-    while !done.load(Ordering::Acquire) {
-        may::coroutine::sleep(MAY_POLL);
-    }
-}
-
-/// How often a may coroutine looks whether its rayon job is done.
-pub const MAY_POLL: Duration = Duration::from_micros(20);
-
-/// Runs `f` in a may coroutine and waits for its result.
-///
-/// `may::go!` is `unsafe` underneath for two reasons, both kept here: a coroutine must not
-/// use thread-local storage across a point where it may move to another OS thread (every
-/// coroutine of this file touches thread-locals only through out-of-line calls that compute
-/// their addresses afresh: [`thread_tag`], [`on_rayon_from_may`]), and it must not overflow
-/// its stack (may's default, 0x1000 words, 32 KiB here: the scenarios' coroutines keep a
-/// few counters and call nothing deep).
-fn in_coroutine<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    may::go!(f).join().expect("a coroutine panicked")
-}
-
-impl TaskScheduler for MaySchedulers {
-    fn spawn_await(&mut self, n: u64) -> SpawnRun {
-        in_coroutine(move || {
-            let mut completed = 0;
-            let start = Instant::now();
-            for _ in 0..n {
-                completed += may::go!(|| 1).join().expect("a coroutine panicked");
-            }
-            SpawnRun {
-                elapsed: start.elapsed(),
-                completed,
-            }
-        })
-    }
-
-    fn spawn_batch(&mut self, batch: usize, n: u64) -> SpawnRun {
-        in_coroutine(move || {
-            let rounds = n.div_ceil(batch as u64);
-            let mut pending = Vec::with_capacity(batch);
-            let start = Instant::now();
-            let mut completed = 0;
-            for _ in 0..rounds {
-                pending.extend((0..batch).map(|_| may::go!(|| 1)));
-                for co in pending.drain(..) {
-                    completed += co.join().expect("a coroutine panicked");
-                }
-            }
-            SpawnRun {
-                elapsed: scaled(start.elapsed(), n, rounds * batch as u64),
-                completed,
-            }
-        })
-    }
-
-    fn yield_switches(&mut self, n: u64) -> Duration {
-        in_coroutine(move || {
-            let turns = n.div_ceil(2);
-            let other = may::go!(move || {
-                for _ in 0..turns {
-                    may::coroutine::yield_now();
-                }
-            });
-            let start = process_cpu_time();
-            for _ in 0..turns {
-                may::coroutine::yield_now();
-            }
-            other.join().expect("a coroutine panicked");
-            scaled(process_cpu_time() - start, n, turns * 2)
-        })
-    }
-
-    fn ring(&mut self, members: usize, hops: u64) -> RingRun {
-        in_coroutine(move || may_ring(members, hops))
-    }
-
-    fn load(&mut self, work: Duration, offloaded: bool) -> LoadedLoop {
-        load_may(work, offloaded)
-    }
-
-    fn probe(&mut self, loaded: &LoadedLoop, probes: u64) -> Latencies {
-        // may's workers run on their own threads: nothing to drive from here.
-        loaded.probes(probes, || {}).join()
-    }
-
-    fn unload(&mut self, loaded: LoadedLoop) {
-        loaded.stop_may();
-    }
-
-    fn parked_footprint(&mut self, units: usize) -> ParkedSample {
-        in_coroutine(move || {
-            may::go!(|| ()).join().expect("a coroutine panicked");
-            let before = Memory::read();
-            let parked = Arc::new(may::sync::Semphore::new(0));
-            let (ready, started) = may::sync::mpsc::channel::<()>();
-            let coroutines: Vec<_> = (0..units)
-                .map(|_| {
-                    let (parked, ready) = (parked.clone(), ready.clone());
-                    may::go!(move || {
-                        let _ = ready.send(());
-                        parked.wait();
-                    })
-                })
-                .collect();
-            let alive = (0..units)
-                .take_while(|_| {
-                    started
-                        .recv_timeout(crate::footprint::UNIT_DEADLINE)
-                        .is_ok()
-                })
-                .count();
-            let during = Memory::read();
-            (0..units).for_each(|_| parked.post());
-            let finished = coroutines.into_iter().filter_map(|c| c.join().ok()).count();
-            ParkedSample {
-                units,
-                before,
-                during,
-                alive,
-                finished,
-            }
-        })
-    }
-
-    fn yield_order(&mut self, turns: usize) -> Vec<u8> {
-        in_coroutine(move || {
-            let log = Arc::new(Mutex::new(Vec::with_capacity(turns * 2)));
-            let other_log = log.clone();
-            let other = may::go!(move || {
-                for _ in 0..turns {
-                    other_log.lock().unwrap().push(1);
-                    may::coroutine::yield_now();
-                }
-            });
-            for _ in 0..turns {
-                log.lock().unwrap().push(0);
-                may::coroutine::yield_now();
-            }
-            other.join().expect("a coroutine panicked");
-            log.lock().unwrap().clone()
-        })
-    }
-}
-
-fn may_ring(members: usize, hops: u64) -> RingRun {
-    use may::sync::mpsc::channel;
-    assert!(members >= 2, "a ring needs at least two members");
-    let (to_first, mut inbox) = channel::<usize>();
-    let mut coroutines = Vec::with_capacity(members - 1);
-    for _ in 1..members {
-        let (next, next_inbox) = channel();
-        let own_inbox = std::mem::replace(&mut inbox, next_inbox);
-        coroutines.push(may::go!(move || {
-            let mut arrivals = Arrivals::default();
-            while let Ok(from) = own_inbox.recv() {
-                arrivals.count(from);
-                if next.send(thread_tag()).is_err() {
-                    break;
-                }
-            }
-            arrivals
-        }));
-    }
-    let from_last = inbox;
-    let mut arrivals = Arrivals::default();
-    let mut lap = || {
-        to_first.send(thread_tag()).expect("ring broken");
-        arrivals.count(from_last.recv().expect("ring broken"));
-    };
-    lap();
-    let laps = hops.div_ceil(members as u64);
-    let start = Instant::now();
-    for _ in 0..laps {
-        lap();
-    }
-    let elapsed = start.elapsed();
-    drop(to_first);
-    for co in coroutines {
-        arrivals.add(co.join().expect("a coroutine panicked"));
     }
     RingRun {
         elapsed: scaled(elapsed, hops, laps * members as u64),
