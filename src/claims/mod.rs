@@ -11,6 +11,7 @@
 mod catalogue;
 mod figures;
 mod ladder;
+mod range_text;
 mod report;
 mod results;
 
