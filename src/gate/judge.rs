@@ -34,6 +34,14 @@ pub const MIN_DECISIVE_PAIRS: usize = 8;
 /// heavy tails cannot fool, one-sided at this level (all 8 of 8 pairs, 10 of 11, 11 of 12…).
 /// The interval alone once failed an A/A run on a benchmark whose 8 pairs ran 0.97 to 1.66.
 const SIGN_TEST_P: f64 = 0.01;
+/// A regression or improvement is confirmed by the pairs measured after it first appeared:
+/// at least this many, their median past the threshold, and their sign test one-sided below
+/// `CONFIRM_P` (4 of 4, 6 of 7, 7 of 8…). Without this, a benchmark judged again after every
+/// round fails falsely about once in seven to ten A/A runs of the whole suite (measured:
+/// resampling an A/A run's pairs with random signs); with it, a false alarm must also be
+/// met by chance on pairs it did not choose.
+const CONFIRM_PAIRS: usize = 4;
+const CONFIRM_P: f64 = 0.07;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -115,6 +123,8 @@ pub struct Pair {
 #[derive(Clone, Debug)]
 pub struct PairedEvidence {
     pub ratios: Vec<f64>,
+    /// The index among the pairs of each ratio's pair.
+    pub kept: Vec<usize>,
     /// Pairs measured, same-mode or not.
     pub measured: usize,
     /// Why only some pairs count, when they do.
@@ -128,7 +138,7 @@ impl PairedEvidence {
             .iter()
             .map(|p| (p.base_ns.ln(), p.head_ns.ln() + slowdown.ln()))
             .collect();
-        let mut used = logs.clone();
+        let mut used: Vec<(usize, (f64, f64))> = logs.iter().copied().enumerate().collect();
         let mut bimodal = None;
         let all: Vec<f64> = logs.iter().flat_map(|&(a, b)| [a, b]).collect();
         if let Some(split) = stats::mode_split(&all) {
@@ -138,7 +148,7 @@ impl PairedEvidence {
                     && logs.iter().any(|&(_, b)| fast(b) == mode)
             });
             if both_sides_in_both_modes {
-                used.retain(|&(a, b)| fast(a) == fast(b));
+                used.retain(|&(_, (a, b))| fast(a) == fast(b));
                 bimodal = Some(format!(
                     "bimodal: both sides switch between speeds {:.1}× apart; {} of {} pairs in one mode",
                     mode_ratio(&all, split),
@@ -148,7 +158,8 @@ impl PairedEvidence {
             }
         }
         PairedEvidence {
-            ratios: used.iter().map(|(a, b)| b - a).collect(),
+            ratios: used.iter().map(|(_, (a, b))| b - a).collect(),
+            kept: used.iter().map(|(index, _)| *index).collect(),
             measured: pairs.len(),
             bimodal,
         }
@@ -176,11 +187,38 @@ pub fn paired(id: &str, pairs: &[Pair], threshold: f64, slowdown: f64) -> Judgem
     if evidence.too_few_in_one_mode() {
         return undecided(Verdict::Bimodal, evidence.bimodal);
     }
-    let ratios = &evidence.ratios;
-    let Some(interval) = stats::paired_interval(ratios, MIN_PAIRED_SIGMA) else {
+    let gate = (1.0 + threshold).ln();
+    let Some((verdict, interval)) = decide(&evidence.ratios, gate) else {
         return undecided(Verdict::Inconclusive, evidence.bimodal);
     };
-    let gate = (1.0 + threshold).ln();
+    let mut note = evidence.bimodal.clone();
+    let verdict = match verdict {
+        Verdict::Regressed | Verdict::Improved => {
+            match unconfirmed(pairs, &evidence, verdict, gate, slowdown) {
+                None => verdict,
+                Some(why) => {
+                    note = Some(note.map_or(why.clone(), |bimodal| format!("{bimodal}; {why}")));
+                    Verdict::Inconclusive
+                }
+            }
+        }
+        verdict => verdict,
+    };
+    Judgement {
+        id: id.into(),
+        verdict,
+        change: Some(interval.centre.exp_m1()),
+        interval: Some((interval.low.exp_m1(), interval.high.exp_m1())),
+        gates_on: Some((gate + interval.half_width()).exp_m1()),
+        measurements: pairs.len(),
+        note,
+    }
+}
+
+/// The verdict the log-ratios alone support, with their interval: a regression or an
+/// improvement needs enough pairs, an interval wholly past the gate, and a sign test.
+fn decide(ratios: &[f64], gate: f64) -> Option<(Verdict, Interval)> {
+    let interval = stats::paired_interval(ratios, MIN_PAIRED_SIGMA)?;
     let up = ratios.iter().filter(|r| **r > 0.0).count();
     let down = ratios.iter().filter(|r| **r < 0.0).count();
     let verdict = match verdict_of(&interval, gate) {
@@ -195,15 +233,49 @@ pub fn paired(id: &str, pairs: &[Pair], threshold: f64, slowdown: f64) -> Judgem
         }
         verdict => verdict,
     };
-    Judgement {
-        id: id.into(),
-        verdict,
-        change: Some(interval.centre.exp_m1()),
-        interval: Some((interval.low.exp_m1(), interval.high.exp_m1())),
-        gates_on: Some((gate + interval.half_width()).exp_m1()),
-        measurements: pairs.len(),
-        note: evidence.bimodal,
-    }
+    Some((verdict, interval))
+}
+
+/// Why a regression (or improvement) is not yet confirmed, or `None` when it is: the pairs
+/// measured after the first point at which the benchmark looked that way must bear it out
+/// on their own, independent of the pairs that raised it.
+fn unconfirmed(
+    pairs: &[Pair],
+    evidence: &PairedEvidence,
+    verdict: Verdict,
+    gate: f64,
+    slowdown: f64,
+) -> Option<String> {
+    let first = (MIN_DECISIVE_PAIRS..=pairs.len())
+        .find(|&k| {
+            let prefix = PairedEvidence::of(&pairs[..k], slowdown);
+            !prefix.too_few_in_one_mode()
+                && decide(&prefix.ratios, gate).is_some_and(|(v, _)| v == verdict)
+        })
+        .unwrap_or(pairs.len());
+    let lean = if verdict == Verdict::Regressed {
+        1.0
+    } else {
+        -1.0
+    };
+    let since: Vec<f64> = evidence
+        .kept
+        .iter()
+        .zip(&evidence.ratios)
+        .filter(|(index, _)| **index >= first)
+        .map(|(_, ratio)| lean * ratio)
+        .collect();
+    let leaning = since.iter().filter(|r| **r > 0.0).count();
+    let confirmed = since.len() >= CONFIRM_PAIRS
+        && stats::median(&since).is_some_and(|m| m > gate)
+        && stats::sign_test_p(leaning, since.len()) < CONFIRM_P;
+    (!confirmed).then(|| {
+        format!(
+            "{} on the first {first} pairs, to be confirmed: {leaning} of {} pairs since lean that way ({CONFIRM_PAIRS} or more needed, past the threshold)",
+            verdict.label(),
+            since.len()
+        )
+    })
 }
 
 fn verdict_of(interval: &Interval, gate: f64) -> Verdict {
@@ -331,6 +403,32 @@ mod tests {
     }
 
     #[test]
+    fn a_regression_waits_for_pairs_it_did_not_choose_to_confirm_it() {
+        // Eight pairs all up: on their own, a regression.
+        let raised = [1.05, 1.06, 1.04, 1.07, 1.05, 1.06, 1.05, 1.04];
+        let j = paired("a", &from_ratios(1000.0, &raised), 0.02, 1.0);
+        assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
+        assert!(j.note.unwrap().contains("to be confirmed: 0 of 0"));
+        // Four more that lean the same way past the threshold confirm it.
+        let confirmed = [&raised[..], &[1.05, 1.04, 1.06, 1.05]].concat();
+        let j = paired("a", &from_ratios(1000.0, &confirmed), 0.02, 1.0);
+        assert_eq!(j.verdict, Verdict::Regressed, "{j:?}");
+        assert!(j.note.is_none());
+        // Four that do not (one down, the median short of the threshold), as identical builds
+        // give: not a regression, though the twelve together pass the interval and the sign
+        // test (11 of 12 up).
+        let refuted = [&raised[..], &[1.03, 0.99, 1.04, 1.005]].concat();
+        let together = decide(
+            &PairedEvidence::of(&from_ratios(1000.0, &refuted), 1.0).ratios,
+            0.02f64.ln_1p(),
+        );
+        assert_eq!(together.map(|(v, _)| v), Some(Verdict::Regressed));
+        let j = paired("a", &from_ratios(1000.0, &refuted), 0.02, 1.0);
+        assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
+        assert!(j.note.unwrap().contains("3 of 4 pairs since"));
+    }
+
+    #[test]
     fn a_change_the_noise_cannot_resolve_is_inconclusive_not_a_regression() {
         let wobble = noise(2, 8, 0.10);
         let j = paired("a", &pairs(100.0, 1.05, &wobble), 0.02, 1.0);
@@ -399,7 +497,7 @@ mod tests {
 
     #[test]
     fn a_benchmark_whose_head_moved_wholly_to_the_slow_mode_is_a_regression() {
-        let wobble = noise(4, 16, 0.005);
+        let wobble = noise(4, 24, 0.005);
         let j = paired("a", &pairs(400.0, 3.4, &wobble), 0.02, 1.0);
         assert_eq!(j.verdict, Verdict::Regressed, "{j:?}");
     }
