@@ -269,10 +269,14 @@ fn unconfirmed(
     let confirmed = since.len() >= CONFIRM_PAIRS
         && stats::median(&since).is_some_and(|m| m > gate)
         && stats::sign_test_p(leaning, since.len()) < CONFIRM_P;
+    let way = if verdict == Verdict::Regressed {
+        "slower"
+    } else {
+        "faster"
+    };
     (!confirmed).then(|| {
         format!(
-            "{} on the first {first} pairs, to be confirmed: {leaning} of {} pairs since lean that way ({CONFIRM_PAIRS} or more needed, past the threshold)",
-            verdict.label(),
+            "{way} on the first {first} pairs, to be confirmed: {leaning} of {} pairs since lean that way ({CONFIRM_PAIRS} or more needed, past the threshold)",
             since.len()
         )
     })
