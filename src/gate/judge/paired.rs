@@ -1,30 +1,13 @@
-//! The verdict on one benchmark, in either mode.
-//!
-//! **Paired** (pull requests): base and head measured close together in time, many times;
-//! each pair gives a log-ratio head/base, and the verdict rests on their median and its 95%
-//! interval. A regression is declared only when the whole interval lies above the threshold,
-//! the pairs lean that way beyond chance (sign test, one-sided p < 0.01), and never on fewer
-//! than 8 pairs: the spread of four or six pairs, outliers and all, is not
-//! known well enough (four pairs, three alike and one 20% off, once made an A/A run fail).
-//!
-//! **Stored** (nightly): this run's rounds against the recorded runs of one commit. The noise
-//! is the pooled robust sigma of both (deviations of each from its own median), so it does not
-//! grow as runs are recorded; the gate is `K` such sigmas of the difference of two medians, and
-//! never less than the threshold.
+//! Paired verdicts (pull requests): base and head measured close together in time, many
+//! times; each pair gives a log-ratio head/base, and the verdict rests on their median and its
+//! 95% interval, a sign test, and confirmation by pairs measured after a change first showed.
 
-use super::stats::{self, Interval};
+use super::{Judgement, Verdict, mode_ratio, verdict_of};
+use crate::gate::stats::{self, Interval};
 use serde::Serialize;
 
-/// Below this many recorded runs of one commit, a stored baseline cannot vouch for a
-/// benchmark's noise.
-pub const MIN_STORED_RUNS: usize = 5;
-/// How many sigmas of the difference of medians a stored-mode change must exceed. With five
-/// runs the robust sigma is itself uncertain, so this is wide of the ~4 that 185 benchmarks
-/// with no false alarm would need if sigma were known.
-const STORED_SIGMAS: f64 = 5.0;
 /// Noise floors in log units: no benchmark is treated as quieter than this.
 const MIN_PAIRED_SIGMA: f64 = 0.002;
-const MIN_STORED_SIGMA: f64 = 0.005;
 /// Same-mode pairs a bimodal benchmark needs before it is judged on them.
 const MIN_SAME_MODE_PAIRS: usize = 4;
 /// Pairs a benchmark needs before it can be called regressed or improved; with fewer, a
@@ -42,74 +25,6 @@ const SIGN_TEST_P: f64 = 0.01;
 /// met by chance on pairs it did not choose.
 const CONFIRM_PAIRS: usize = 4;
 const CONFIRM_P: f64 = 0.07;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Regressed,
-    Improved,
-    /// The interval lies inside ± the threshold.
-    Unchanged,
-    /// The interval straddles the threshold: neither a regression nor shown to be none.
-    Inconclusive,
-    /// Two speeds from one run to the next, too few same-mode measurements to judge.
-    Bimodal,
-    New,
-    Missing,
-    /// The benchmark did not run to the end (the note says why).
-    Failed,
-}
-
-impl Verdict {
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Regressed => "**REGRESSED**",
-            Verdict::Improved => "improved",
-            Verdict::Unchanged => "unchanged",
-            Verdict::Inconclusive => "inconclusive",
-            Verdict::Bimodal => "bimodal",
-            Verdict::New => "new",
-            Verdict::Missing => "missing",
-            Verdict::Failed => "FAILED",
-        }
-    }
-}
-
-/// The decision for one benchmark, with what it rests on. Changes are fractions (0.05 = 5%).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Judgement {
-    pub id: String,
-    pub verdict: Verdict,
-    /// The estimated change, head over base (or run over baseline), minus one.
-    pub change: Option<f64>,
-    /// Its interval (paired: 95% confidence; stored: ± the gate's sigmas).
-    pub interval: Option<(f64, f64)>,
-    /// The smallest change this benchmark would be failed on at this run's noise.
-    pub gates_on: Option<f64>,
-    /// Pairs (paired mode) or this run's rounds (stored mode) behind the verdict.
-    pub measurements: usize,
-    pub note: Option<String>,
-}
-
-impl Judgement {
-    pub fn without_figures(id: &str, verdict: Verdict, note: Option<String>) -> Judgement {
-        Judgement {
-            id: id.into(),
-            verdict,
-            change: None,
-            interval: None,
-            gates_on: None,
-            measurements: 0,
-            note,
-        }
-    }
-
-    /// Whether more measurements could still change the verdict: an interval that straddles
-    /// the threshold, or a bimodal benchmark with too few pairs in one mode yet.
-    pub fn undecided(&self) -> bool {
-        matches!(self.verdict, Verdict::Inconclusive | Verdict::Bimodal)
-    }
-}
 
 /// One base-and-head pair, nanoseconds per iteration.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize, Serialize)]
@@ -282,107 +197,10 @@ fn unconfirmed(
     })
 }
 
-fn verdict_of(interval: &Interval, gate: f64) -> Verdict {
-    if interval.low > gate {
-        Verdict::Regressed
-    } else if interval.high < -gate {
-        Verdict::Improved
-    } else if interval.low >= -gate && interval.high <= gate {
-        Verdict::Unchanged
-    } else {
-        Verdict::Inconclusive
-    }
-}
-
-/// How many times slower the slow mode is than the fast one.
-fn mode_ratio(logs: &[f64], split: f64) -> f64 {
-    let fast: Vec<f64> = logs.iter().copied().filter(|v| *v < split).collect();
-    let slow: Vec<f64> = logs.iter().copied().filter(|v| *v >= split).collect();
-    match (stats::median(&fast), stats::median(&slow)) {
-        (Some(f), Some(s)) => (s - f).exp(),
-        _ => 1.0,
-    }
-}
-
-/// Judges this run's rounds (`run_ns`, one figure per round) against the recorded runs of
-/// one commit (`recorded_ns`); `slowdown` multiplies this run's figures.
-pub fn stored(
-    id: &str,
-    recorded_ns: &[f64],
-    run_ns: &[f64],
-    threshold: f64,
-    slowdown: f64,
-) -> Judgement {
-    let mut recorded: Vec<f64> = recorded_ns.iter().map(|v| v.ln()).collect();
-    let mut run: Vec<f64> = run_ns.iter().map(|v| v.ln() + slowdown.ln()).collect();
-    let mut note = None;
-    if let Some(split) = stats::mode_split(&recorded) {
-        // Compare within the fast mode, which a mode switch cannot fake.
-        let why = format!(
-            "bimodal: recorded runs switch between speeds {:.1}× apart; judged on the fast mode",
-            mode_ratio(&recorded, split)
-        );
-        recorded.retain(|v| *v < split);
-        run.retain(|v| *v < split);
-        if run.is_empty() {
-            let why = format!("{why}, which this run never reached");
-            let mut judgement = Judgement::without_figures(id, Verdict::Bimodal, Some(why));
-            judgement.measurements = run_ns.len();
-            return judgement;
-        }
-        note = Some(why);
-    }
-    let (Some(reference), Some(now)) = (stats::median(&recorded), stats::median(&run)) else {
-        return Judgement::without_figures(id, Verdict::Missing, None);
-    };
-    let sigma = stats::pooled_robust_sigma(&[&recorded, &run])
-        .unwrap_or(0.0)
-        .max(MIN_STORED_SIGMA);
-    let spread = STORED_SIGMAS
-        * stats::MEDIAN_EFFICIENCY
-        * sigma
-        * (1.0 / run.len() as f64 + 1.0 / recorded.len() as f64).sqrt();
-    let gate = (1.0 + threshold).ln().max(spread);
-    let change = now - reference;
-    let verdict = if change > gate {
-        Verdict::Regressed
-    } else if change < -gate {
-        Verdict::Improved
-    } else {
-        Verdict::Unchanged
-    };
-    Judgement {
-        id: id.into(),
-        verdict,
-        change: Some(change.exp_m1()),
-        interval: Some(((change - spread).exp_m1(), (change + spread).exp_m1())),
-        gates_on: Some(gate.exp_m1()),
-        measurements: run_ns.len(),
-        note,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Deterministic noise: a fixed pseudo-random sequence, roughly normal (sum of uniforms).
-    fn noise(seed: u64, n: usize, sigma: f64) -> Vec<f64> {
-        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-        (0..n)
-            .map(|_| {
-                let sum: f64 = (0..12)
-                    .map(|_| {
-                        state = state
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
-                        (state >> 11) as f64 / (1u64 << 53) as f64
-                    })
-                    .sum();
-                (sum - 6.0) * sigma
-            })
-            .collect()
-    }
+    use crate::gate::judge::noise;
 
     fn pairs(base: f64, ratio: f64, wobble: &[f64]) -> Vec<Pair> {
         wobble
@@ -504,87 +322,5 @@ mod tests {
         let wobble = noise(4, 24, 0.005);
         let j = paired("a", &pairs(400.0, 3.4, &wobble), 0.02, 1.0);
         assert_eq!(j.verdict, Verdict::Regressed, "{j:?}");
-    }
-
-    #[test]
-    fn stored_a_clear_slowdown_fails_and_noise_does_not() {
-        let recorded: Vec<f64> = noise(5, 5, 0.01)
-            .iter()
-            .map(|w| 100.0 * (1.0 + w))
-            .collect();
-        let same: Vec<f64> = noise(6, 3, 0.01)
-            .iter()
-            .map(|w| 100.0 * (1.0 + w))
-            .collect();
-        assert_eq!(
-            stored("a", &recorded, &same, 0.05, 1.0).verdict,
-            Verdict::Unchanged
-        );
-        let slower: Vec<f64> = same.iter().map(|v| v * 1.25).collect();
-        assert_eq!(
-            stored("a", &recorded, &slower, 0.05, 1.0).verdict,
-            Verdict::Regressed
-        );
-    }
-
-    #[test]
-    fn stored_gate_does_not_widen_as_runs_of_the_same_commit_are_recorded() {
-        // Many synthetic histories: gate after 5 runs against after 6, 7, … 10 runs drawn from
-        // the same distribution. A widest-deviation fence only ever grows; this one must not.
-        let mut wider = 0;
-        let mut widest_rule_wider = 0;
-        let mut ratio_sum = 0.0;
-        let histories = 200;
-        // The rule this replaced: twice the widest deviation of a run from the median.
-        let widest = |h: &[f64]| {
-            let m = stats::median(h).unwrap();
-            h.iter().map(|v| (v / m).ln().abs()).fold(0.0, f64::max)
-        };
-        for seed in 0..histories {
-            let history: Vec<f64> = noise(100 + seed, 10, 0.03)
-                .iter()
-                .map(|w| 1000.0 * (1.0 + w))
-                .collect();
-            let run: Vec<f64> = noise(5000 + seed, 3, 0.03)
-                .iter()
-                .map(|w| 1000.0 * (1.0 + w))
-                .collect();
-            let gate_at = |n: usize| stored("a", &history[..n], &run, 0.0, 1.0).gates_on.unwrap();
-            let at_five = gate_at(5);
-            for n in 6..=10 {
-                ratio_sum += gate_at(n) / at_five;
-            }
-            if gate_at(10) > at_five * 1.25 {
-                wider += 1;
-            }
-            if widest(&history) > widest(&history[..5]) * 1.25 {
-                widest_rule_wider += 1;
-            }
-        }
-        let mean_ratio = ratio_sum / (histories as f64 * 5.0);
-        assert!(mean_ratio < 1.0, "the gate grows on average: {mean_ratio}");
-        assert!(
-            wider * 3 < widest_rule_wider,
-            "{wider} of {histories} gates widened by a quarter, against {widest_rule_wider} \
-             under the widest-deviation rule"
-        );
-    }
-
-    #[test]
-    fn stored_one_bimodal_recorded_run_does_not_open_the_gate() {
-        // Six runs near 1,350 ns and one at 392 ns: the widest-deviation fence let anything up
-        // to ~140% through. Judged on the fast mode, which this run did not reach: reported
-        // as bimodal; a run in the fast mode is judged against the fast mode alone.
-        let recorded = [1350.0, 1340.0, 392.0, 1360.0, 1355.0, 395.0, 1345.0];
-        let slow_run = [1352.0, 1348.0, 1350.0];
-        assert_eq!(
-            stored("a", &recorded, &slow_run, 0.05, 1.0).verdict,
-            Verdict::Bimodal
-        );
-        let fast_regressed = [470.0, 1350.0, 468.0];
-        assert_eq!(
-            stored("a", &recorded, &fast_regressed, 0.05, 1.0).verdict,
-            Verdict::Regressed
-        );
     }
 }
