@@ -370,12 +370,61 @@ pub fn run(
             }
             quad(&batch, first, settings, scratch, &mut records);
         }
+        confirm_at_once(
+            plans,
+            settings,
+            scratch,
+            &mut records,
+            &over_budget,
+            progress,
+        );
         round += 1;
     }
     Measured {
         settings: settings.clone(),
         seconds: start.elapsed().as_secs_f64(),
         benchmarks: records,
+    }
+}
+
+/// Measures every suspected change again at once, a quad at a time, until the pairs since it
+/// appeared can confirm or refute it: seconds now, where waiting for the next rounds would
+/// cost minutes of the budget.
+fn confirm_at_once(
+    plans: &[Plan],
+    settings: &Settings,
+    scratch: &Path,
+    records: &mut BTreeMap<String, Record>,
+    over_budget: &dyn Fn() -> bool,
+    progress: &mut dyn FnMut(&str),
+) {
+    for first in [Side::Head, Side::Base].into_iter().cycle() {
+        let suspects: Vec<&Plan> = plans
+            .iter()
+            .filter(|p| {
+                let record = &records[&p.id];
+                record.failure.is_none()
+                    && record.pairs.len() < settings.max_pairs
+                    && judge::awaiting_confirmation(
+                        &record.pairs,
+                        settings.threshold,
+                        settings.slowdown,
+                    )
+            })
+            .collect();
+        if suspects.is_empty() || over_budget() {
+            return;
+        }
+        progress(&format!(
+            "confirming {} suspected changes with pairs of their own",
+            suspects.len()
+        ));
+        for batch in batches(&suspects, settings.batch) {
+            if over_budget() {
+                return;
+            }
+            quad(&batch, first, settings, scratch, records);
+        }
     }
 }
 

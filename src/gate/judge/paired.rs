@@ -109,12 +109,13 @@ pub fn paired(id: &str, pairs: &[Pair], threshold: f64, slowdown: f64) -> Judgem
     let mut note = evidence.bimodal.clone();
     let verdict = match verdict {
         Verdict::Regressed | Verdict::Improved => {
-            match unconfirmed(pairs, &evidence, verdict, gate, slowdown) {
-                None => verdict,
-                Some(why) => {
-                    note = Some(note.map_or(why.clone(), |bimodal| format!("{bimodal}; {why}")));
-                    Verdict::Inconclusive
-                }
+            let confirmation = Confirmation::of(pairs, &evidence, verdict, gate, slowdown);
+            if confirmation.confirmed {
+                verdict
+            } else {
+                let why = confirmation.pending(verdict);
+                note = Some(note.map_or(why.clone(), |bimodal| format!("{bimodal}; {why}")));
+                Verdict::Inconclusive
             }
         }
         verdict => verdict,
@@ -151,50 +152,83 @@ fn decide(ratios: &[f64], gate: f64) -> Option<(Verdict, Interval)> {
     Some((verdict, interval))
 }
 
-/// Why a regression (or improvement) is not yet confirmed, or `None` when it is: the pairs
-/// measured after the first point at which the benchmark looked that way must bear it out
-/// on their own, independent of the pairs that raised it.
-fn unconfirmed(
-    pairs: &[Pair],
-    evidence: &PairedEvidence,
-    verdict: Verdict,
-    gate: f64,
-    slowdown: f64,
-) -> Option<String> {
-    let first = (MIN_DECISIVE_PAIRS..=pairs.len())
-        .find(|&k| {
-            let prefix = PairedEvidence::of(&pairs[..k], slowdown);
-            !prefix.too_few_in_one_mode()
-                && decide(&prefix.ratios, gate).is_some_and(|(v, _)| v == verdict)
-        })
-        .unwrap_or(pairs.len());
-    let lean = if verdict == Verdict::Regressed {
-        1.0
-    } else {
-        -1.0
-    };
-    let since: Vec<f64> = evidence
-        .kept
-        .iter()
-        .zip(&evidence.ratios)
-        .filter(|(index, _)| **index >= first)
-        .map(|(_, ratio)| lean * ratio)
-        .collect();
-    let leaning = since.iter().filter(|r| **r > 0.0).count();
-    let confirmed = since.len() >= CONFIRM_PAIRS
-        && stats::median(&since).is_some_and(|m| m > gate)
-        && stats::sign_test_p(leaning, since.len()) < CONFIRM_P;
-    let way = if verdict == Verdict::Regressed {
-        "slower"
-    } else {
-        "faster"
-    };
-    (!confirmed).then(|| {
+/// Whether the pairs show a regression or an improvement that the pairs measured since have
+/// not yet had the numbers to confirm or refute: the engine measures it again at once.
+pub fn awaiting_confirmation(pairs: &[Pair], threshold: f64, slowdown: f64) -> bool {
+    let evidence = PairedEvidence::of(pairs, slowdown);
+    let gate = (1.0 + threshold).ln();
+    if evidence.too_few_in_one_mode() {
+        return false;
+    }
+    match decide(&evidence.ratios, gate) {
+        Some((verdict @ (Verdict::Regressed | Verdict::Improved), _)) => {
+            let confirmation = Confirmation::of(pairs, &evidence, verdict, gate, slowdown);
+            !confirmation.confirmed && confirmation.since < CONFIRM_PAIRS
+        }
+        _ => false,
+    }
+}
+
+/// A change seen on the pairs up to `first`, and what the pairs measured after it say: they
+/// must bear it out on their own, independent of the pairs that raised it.
+struct Confirmation {
+    first: usize,
+    since: usize,
+    leaning: usize,
+    confirmed: bool,
+}
+
+impl Confirmation {
+    fn of(
+        pairs: &[Pair],
+        evidence: &PairedEvidence,
+        verdict: Verdict,
+        gate: f64,
+        slowdown: f64,
+    ) -> Confirmation {
+        let first = (MIN_DECISIVE_PAIRS..=pairs.len())
+            .find(|&k| {
+                let prefix = PairedEvidence::of(&pairs[..k], slowdown);
+                !prefix.too_few_in_one_mode()
+                    && decide(&prefix.ratios, gate).is_some_and(|(v, _)| v == verdict)
+            })
+            .unwrap_or(pairs.len());
+        let lean = if verdict == Verdict::Regressed {
+            1.0
+        } else {
+            -1.0
+        };
+        let since: Vec<f64> = evidence
+            .kept
+            .iter()
+            .zip(&evidence.ratios)
+            .filter(|(index, _)| **index >= first)
+            .map(|(_, ratio)| lean * ratio)
+            .collect();
+        let leaning = since.iter().filter(|r| **r > 0.0).count();
+        let confirmed = since.len() >= CONFIRM_PAIRS
+            && stats::median(&since).is_some_and(|m| m > gate)
+            && stats::sign_test_p(leaning, since.len()) < CONFIRM_P;
+        Confirmation {
+            first,
+            since: since.len(),
+            leaning,
+            confirmed,
+        }
+    }
+
+    /// What the note says of a change not (yet) confirmed.
+    fn pending(&self, verdict: Verdict) -> String {
+        let way = if verdict == Verdict::Regressed {
+            "slower"
+        } else {
+            "faster"
+        };
         format!(
-            "{way} on the first {first} pairs, to be confirmed: {leaning} of {} pairs since lean that way ({CONFIRM_PAIRS} or more needed, past the threshold)",
-            since.len()
+            "{way} on the first {} pairs, to be confirmed: {} of {} pairs since lean that way ({CONFIRM_PAIRS} or more needed, past the threshold)",
+            self.first, self.leaning, self.since
         )
-    })
+    }
 }
 
 #[cfg(test)]
@@ -231,11 +265,21 @@ mod tests {
         let j = paired("a", &from_ratios(1000.0, &raised), 0.02, 1.0);
         assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
         assert!(j.note.unwrap().contains("to be confirmed: 0 of 0"));
+        assert!(awaiting_confirmation(
+            &from_ratios(1000.0, &raised),
+            0.02,
+            1.0
+        ));
         // Four more that lean the same way past the threshold confirm it.
         let confirmed = [&raised[..], &[1.05, 1.04, 1.06, 1.05]].concat();
         let j = paired("a", &from_ratios(1000.0, &confirmed), 0.02, 1.0);
         assert_eq!(j.verdict, Verdict::Regressed, "{j:?}");
         assert!(j.note.is_none());
+        assert!(!awaiting_confirmation(
+            &from_ratios(1000.0, &confirmed),
+            0.02,
+            1.0
+        ));
         // Four that do not (one down, the median short of the threshold), as identical builds
         // give: not a regression, though the twelve together pass the interval and the sign
         // test (11 of 12 up).
@@ -248,6 +292,12 @@ mod tests {
         let j = paired("a", &from_ratios(1000.0, &refuted), 0.02, 1.0);
         assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
         assert!(j.note.unwrap().contains("3 of 4 pairs since"));
+        // Refuted on four pairs: no longer measured at once, only with the rounds.
+        assert!(!awaiting_confirmation(
+            &from_ratios(1000.0, &refuted),
+            0.02,
+            1.0
+        ));
     }
 
     #[test]
