@@ -141,7 +141,8 @@ pub struct CompareArgs {
     #[arg(long, value_name = "MIN", default_value_t = 14.0, value_parser = percentage)]
     budget_min: f64,
     /// The smallest slowdown, in percent, that may count as a regression: the whole 95%
-    /// interval of the paired change (8 pairs or more) must lie above it.
+    /// interval of the paired change (8 pairs or more) must lie above it, and the pairs
+    /// measured after it first showed must confirm it.
     #[arg(long, default_value_t = 2.0, value_parser = percentage)]
     threshold: f64,
     /// Quads (ABBA, two pairs each) every benchmark gets before any is judged.
