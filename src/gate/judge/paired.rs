@@ -18,13 +18,15 @@ pub const MIN_DECISIVE_PAIRS: usize = 8;
 /// The interval alone once failed an A/A run on a benchmark whose 8 pairs ran 0.97 to 1.66.
 const SIGN_TEST_P: f64 = 0.01;
 /// A regression or improvement is confirmed by the pairs measured after it first appeared:
-/// at least this many, their median past the threshold, and their sign test one-sided below
-/// `CONFIRM_P` (4 of 4, 6 of 7, 7 of 8…). Without this, a benchmark judged again after every
-/// round fails falsely about once in seven to ten A/A runs of the whole suite (measured:
-/// resampling an A/A run's pairs with random signs); with it, a false alarm must also be
-/// met by chance on pairs it did not choose.
+/// at least this many, their median past the threshold, and no more than a quarter of them
+/// leaning the other way (`CONFIRM_AGAINST`). Without this, a benchmark judged again after
+/// every round fails falsely about once in seven to ten A/A runs of the whole suite
+/// (measured: resampling an A/A run's pairs with random signs); with it, a false alarm must
+/// also be met by chance on pairs it did not choose. Not "all of them": with three real
+/// slowdowns of 11–14%, 2 of 16 and 1 of 14 single pairs still came out below 1 (a shared
+/// host's burst on the head's side), so all 4 of 4 would miss about a third of them.
 const CONFIRM_PAIRS: usize = 4;
-const CONFIRM_P: f64 = 0.07;
+const CONFIRM_AGAINST: f64 = 0.25;
 
 /// One base-and-head pair, nanoseconds per iteration.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize, Serialize)]
@@ -208,7 +210,7 @@ impl Confirmation {
         let leaning = since.iter().filter(|r| **r > 0.0).count();
         let confirmed = since.len() >= CONFIRM_PAIRS
             && stats::median(&since).is_some_and(|m| m > gate)
-            && stats::sign_test_p(leaning, since.len()) < CONFIRM_P;
+            && (since.len() - leaning) as f64 <= CONFIRM_AGAINST * since.len() as f64;
         Confirmation {
             first,
             since: since.len(),
@@ -280,9 +282,13 @@ mod tests {
             0.02,
             1.0
         ));
-        // Four that do not (one down, the median short of the threshold), as identical builds
-        // give: not a regression, though the twelve together pass the interval and the sign
-        // test (11 of 12 up).
+        // One of four against is allowed: the median is past the threshold.
+        let one_against = [&raised[..], &[1.06, 0.97, 1.05, 1.04]].concat();
+        let j = paired("a", &from_ratios(1000.0, &one_against), 0.02, 1.0);
+        assert_eq!(j.verdict, Verdict::Regressed, "{j:?}");
+        // Four that do not bear it out (the median short of the threshold), as identical
+        // builds give: not a regression, though the twelve together pass the interval and the
+        // sign test (11 of 12 up).
         let refuted = [&raised[..], &[1.03, 0.99, 1.04, 1.005]].concat();
         let together = decide(
             &PairedEvidence::of(&from_ratios(1000.0, &refuted), 1.0).ratios,
