@@ -263,25 +263,22 @@ mod tests {
     #[test]
     fn a_regression_waits_for_pairs_it_did_not_choose_to_confirm_it() {
         // Eight pairs all up: on their own, a regression.
+        let judge = |ratios: &[f64]| {
+            let pairs = from_ratios(1000.0, ratios);
+            (
+                paired("a", &pairs, 0.02, 1.0),
+                awaiting_confirmation(&pairs, 0.02, 1.0),
+            )
+        };
         let raised = [1.05, 1.06, 1.04, 1.07, 1.05, 1.06, 1.05, 1.04];
-        let j = paired("a", &from_ratios(1000.0, &raised), 0.02, 1.0);
+        let (j, awaiting) = judge(&raised);
         assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
         assert!(j.note.unwrap().contains("to be confirmed: 0 of 0"));
-        assert!(awaiting_confirmation(
-            &from_ratios(1000.0, &raised),
-            0.02,
-            1.0
-        ));
+        assert!(awaiting);
         // Four more that lean the same way past the threshold confirm it.
-        let confirmed = [&raised[..], &[1.05, 1.04, 1.06, 1.05]].concat();
-        let j = paired("a", &from_ratios(1000.0, &confirmed), 0.02, 1.0);
+        let (j, awaiting) = judge(&[&raised[..], &[1.05, 1.04, 1.06, 1.05]].concat());
         assert_eq!(j.verdict, Verdict::Regressed, "{j:?}");
-        assert!(j.note.is_none());
-        assert!(!awaiting_confirmation(
-            &from_ratios(1000.0, &confirmed),
-            0.02,
-            1.0
-        ));
+        assert!(j.note.is_none() && !awaiting);
         // One of four against is allowed: the median is past the threshold.
         let one_against = [&raised[..], &[1.06, 0.97, 1.05, 1.04]].concat();
         let j = paired("a", &from_ratios(1000.0, &one_against), 0.02, 1.0);
