@@ -73,7 +73,28 @@ pub struct Recorded {
     pub date: String,
 }
 
-/// One benchmark's figures: per recorded run, the median of its samples (ns per iteration).
+/// Which figure of a run a baseline keeps per benchmark, ns per iteration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Figure {
+    /// The median of the run's samples: what sets recorded before `fastest` hold.
+    #[default]
+    Median,
+    /// The mean of the run's three fastest samples ([`Estimate::fast_ns`]), which a shared
+    /// host's bursts reach least.
+    Fastest,
+}
+
+impl Figure {
+    pub fn of(self, estimate: &Estimate) -> f64 {
+        match self {
+            Figure::Median => estimate.median_ns,
+            Figure::Fastest => estimate.fast_ns,
+        }
+    }
+}
+
+/// One benchmark's figures: per recorded run, the set's [`Figure`] of it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub runs_ns: Vec<f64>,
@@ -95,6 +116,9 @@ pub struct Baseline {
     pub toolchain: BTreeMap<String, String>,
     /// The commit every run of this set measured.
     pub commit: String,
+    /// Which figure of each run the set keeps; a check reads its own runs the same way.
+    #[serde(default)]
+    pub figure: Figure,
     pub recorded: Vec<Recorded>,
     pub benchmarks: BTreeMap<String, Entry>,
     /// The set before this one, if a newer commit replaced it.
@@ -190,6 +214,7 @@ pub fn record(
             machine: here,
             toolchain: BTreeMap::new(),
             commit: env.commit.clone(),
+            figure: Figure::Fastest,
             recorded: Vec::new(),
             benchmarks: BTreeMap::new(),
             previous: other.map(|old| old.summary()),
@@ -199,7 +224,7 @@ pub fn record(
     baseline.recorded.push(Recorded { date: date.into() });
     for (id, now) in results {
         let entry = baseline.benchmarks.entry(id.clone()).or_default();
-        entry.runs_ns.push(now.median_ns);
+        entry.runs_ns.push(baseline.figure.of(now));
     }
     Ok(baseline)
 }
@@ -283,6 +308,25 @@ mod tests {
         let previous = second.previous.unwrap();
         assert_eq!((previous.commit.as_str(), previous.runs), ("c1", 3));
         assert_eq!(previous.medians_ns["a"], 100.0);
+    }
+
+    #[test]
+    fn a_new_set_keeps_the_fastest_samples_and_an_older_set_its_medians() {
+        let sampled = |median: f64, fast: f64| {
+            let mut e = estimate(median);
+            e.fast_ns = fast;
+            BTreeMap::from([("a".to_string(), e)])
+        };
+        let new = record(None, &sampled(100.0, 90.0), &env("c1"), "d").unwrap();
+        assert_eq!(new.figure, Figure::Fastest);
+        assert_eq!(new.benchmarks["a"].runs_ns, vec![90.0]);
+
+        let mut json = serde_json::to_value(&new).unwrap();
+        json.as_object_mut().unwrap().remove("figure");
+        let older: Baseline = serde_json::from_value(json).unwrap();
+        assert_eq!(older.figure, Figure::Median);
+        let continued = record(Some(older), &sampled(110.0, 95.0), &env("c1"), "d").unwrap();
+        assert_eq!(continued.benchmarks["a"].runs_ns, vec![90.0, 110.0]);
     }
 
     #[test]

@@ -258,7 +258,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode, BadInput> {
         .map(|(id, entry)| {
             let run: Vec<f64> = rounds
                 .iter()
-                .filter_map(|r| r.get(id).map(|e| e.median_ns))
+                .filter_map(|r| r.get(id).map(|e| stored.figure.of(e)))
                 .collect();
             match run.is_empty() {
                 true => Judgement::without_figures(id, Verdict::Missing, None),
