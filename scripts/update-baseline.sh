@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 [[ "$runs" =~ ^[0-9]+$ ]] || { echo "update-baseline: RUNS must be a number, not $runs" >&2; exit 2; }
-read -r -a bench_args <<< "${BENCH_ARGS:---quick --noplot}"
+read -r -a bench_args <<< "${BENCH_ARGS:---warm-up-time 0.05 --measurement-time 0.15 --sample-size 10 --nresamples 1000 --noplot}"
 cargo build --release --locked --quiet --bin costs
 for i in $(seq 1 "$runs"); do
   echo "== run $i of $runs" >&2
