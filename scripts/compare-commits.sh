@@ -3,7 +3,8 @@
 #   scripts/compare-commits.sh BASE [--filter REGEX] [--budget-min N] [--simulate-slowdown PCT]
 #                                   [other `costs compare` options]
 # Exit 0: no regression; 1: regression; 2: bad input. Verdicts in target/compare/check.md
-# (a job summary) and target/compare/check.json; the pairs behind them in pairs.json.
+# (a job summary) and target/compare/check.json, unless --markdown or --json name other files;
+# the pairs behind them in pairs.json.
 #
 # Both sides are built in one worktree (target/compare/tree) and one target directory
 # (target/compare/tree-target, kept so the next build is incremental), the base first, then

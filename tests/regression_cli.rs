@@ -432,11 +432,17 @@ fn end_to_end_paired_mode_fails_the_one_benchmark_made_10_percent_slower() {
     );
     // Judged again from the kept pairs with a simulated 10% on top: spin/2 still fails, and
     // spin/1, settled on its first pairs, is too thinly measured to fail but no longer passes.
+    // A caller's --json after the wrapper's own wins (scripts/compare-commits.sh passes one).
     let rejudged = Command::new(env!("CARGO_BIN_EXE_costs"))
         .args(["compare", "--simulate-slowdown", "10", "--rejudge"])
         .arg(scratch.path("pairs.json"))
+        .arg("--json")
+        .arg(scratch.path("wrapper.json"))
+        .arg("--json")
+        .arg(scratch.path("caller.json"))
         .output()
         .unwrap();
+    assert!(scratch.path("caller.json").exists() && !scratch.path("wrapper.json").exists());
     let table = stdout(&rejudged);
     assert_eq!(rejudged.status.code(), Some(1), "{table}");
     assert!(

@@ -57,7 +57,9 @@ enum Commands {
     /// apart, judged on the paired ratios; the budget left after the first quads goes to the
     /// benchmarks still undecided.
     /// A regression is a change whose whole 95% interval lies above --threshold. Exit 0: no
-    /// regression; 1: regression; 2: bad input. scripts/compare-commits.sh wraps it.
+    /// regression; 1: regression; 2: bad input. scripts/compare-commits.sh wraps it; an
+    /// option given twice takes its last value, so the caller's --json or --markdown wins.
+    #[command(args_override_self = true)]
     Compare(gate::CompareArgs),
     /// Write Criterion's latest results for other tools.
     ///
