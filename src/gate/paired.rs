@@ -412,7 +412,7 @@ fn confirm_at_once(
             && judge::awaiting_confirmation(&record.pairs, settings.threshold, settings.slowdown)
     };
     let suspects: Vec<&Plan> = plans.iter().filter(|p| awaiting(records, p)).collect();
-    if suspects.is_empty() {
+    if suspects.is_empty() || over_budget() {
         return;
     }
     progress(&format!(
