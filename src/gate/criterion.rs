@@ -17,8 +17,8 @@ pub struct Estimate {
     pub mean_ns: f64,
     pub ci_low_ns: f64,
     pub ci_high_ns: f64,
-    /// The median of the run's samples (each sample's time over its iterations): what the
-    /// gate compares, being untouched by a few preempted samples.
+    /// The median of the run's samples (each sample's time over its iterations): what stored
+    /// baselines recorded before [`Estimate::fast_ns`] kept.
     pub median_ns: f64,
     /// The mean of the run's three fastest samples (each sample's time over its
     /// iterations): what the pull-request gate compares. A shared host's bursts only ever
