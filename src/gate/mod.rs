@@ -2,7 +2,8 @@
 //! measurements can carry it, on a noisy shared machine.
 //!
 //! - [`paired`]: pull-request mode. Base and head, built side by side, measured in
-//!   interleaved short processes and judged on paired ratios ([`judge::paired`]).
+//!   interleaved short processes and judged on paired ratios ([`judge::paired`]); [`replay`]
+//!   runs its engine on kept pairs, to estimate false alarms and power without measuring.
 //! - [`store`]: stored-baseline mode. Several runs of one commit per machine, against which a
 //!   later run's rounds are judged ([`judge::stored`]).
 //! - [`criterion`] reads what Criterion writes; [`stats`] holds the robust statistics both
@@ -12,6 +13,7 @@ pub mod criterion;
 pub mod export;
 pub mod judge;
 pub mod paired;
+pub mod replay;
 pub mod report;
 pub mod stats;
 pub mod store;

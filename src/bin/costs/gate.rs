@@ -8,7 +8,7 @@ use concurrency_costs::gate::export::{ExportFormat, export};
 use concurrency_costs::gate::judge::{self, Judgement, MIN_STORED_RUNS, Verdict};
 use concurrency_costs::gate::paired::{self, BenchBinary, Measured, Plan, Settings};
 use concurrency_costs::gate::store::{self, Machine};
-use concurrency_costs::gate::{BadInput, report};
+use concurrency_costs::gate::{BadInput, replay, report};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -116,10 +116,10 @@ pub struct CheckArgs {
 #[derive(Args)]
 pub struct CompareArgs {
     /// The base build's bench executables (file name = bench name), as `--collect` leaves them.
-    #[arg(long, value_name = "DIR", required_unless_present_any = ["rejudge", "collect"])]
+    #[arg(long, value_name = "DIR", required_unless_present_any = ["rejudge", "collect", "replay"])]
     base_bin: Option<PathBuf>,
     /// The head build's bench executables.
-    #[arg(long, value_name = "DIR", required_unless_present_any = ["rejudge", "collect"])]
+    #[arg(long, value_name = "DIR", required_unless_present_any = ["rejudge", "collect", "replay"])]
     head_bin: Option<PathBuf>,
     /// Build the benches of the crate checked out at TREE and copy the executables into
     /// --into, then exit (no comparison). Build both sides in one TREE and one --target-dir,
@@ -171,6 +171,16 @@ pub struct CompareArgs {
     /// --simulate-slowdown).
     #[arg(long, value_name = "FILE")]
     rejudge: Option<PathBuf>,
+    /// Estimate the gate instead of measuring: run the engine --runs times on pairs drawn at
+    /// random from those kept by comparisons of identical builds (A/A runs), with this
+    /// command's --budget-min, --threshold, --simulate-slowdown and the like, and print how
+    /// many benchmarks the runs failed. A replay cannot show what lasts longer than a pair (a
+    /// slow spell of the host, an effect of one build): live A/A runs remain the test.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["rejudge", "collect"])]
+    replay: Vec<PathBuf>,
+    /// How many runs --replay makes.
+    #[arg(long, default_value_t = 100, requires = "replay")]
+    runs: usize,
     #[command(flatten)]
     outputs: Outputs,
 }
@@ -373,6 +383,9 @@ pub fn compare(args: &CompareArgs) -> Result<ExitCode, BadInput> {
         return collect(tree, &args.target_dir, into);
     }
     let threshold = args.threshold / 100.0;
+    if !args.replay.is_empty() {
+        return replay_kept(args, threshold);
+    }
     let (measured, mut extra) = match &args.rejudge {
         Some(file) => {
             let bytes = std::fs::read(file).map_err(|e| BadInput::Unreadable(file.clone(), e))?;
@@ -391,6 +404,46 @@ pub fn compare(args: &CompareArgs) -> Result<ExitCode, BadInput> {
         args.threshold
     );
     conclude(&judgements, &heading, "paired", &args.outputs, "the base")
+}
+
+/// How the engine measures and spends, as the arguments say.
+fn settings(args: &CompareArgs, threshold: f64) -> Settings {
+    Settings {
+        warm_up_ms: args.warm_up_ms,
+        measurement_ms: args.measurement_ms,
+        sample_size: args.sample_size.max(10),
+        first_quads: args.first_quads.max(1),
+        max_pairs: args.max_pairs.max(2),
+        budget: Duration::from_secs_f64(args.budget_min * 60.0),
+        process_limit: Duration::from_secs(120),
+        threshold,
+        slowdown: args.outputs.slowdown(),
+        batch: args.batch.max(1),
+    }
+}
+
+/// `--replay`: the engine run on draws from kept A/A pairs, summarised.
+fn replay_kept(args: &CompareArgs, threshold: f64) -> Result<ExitCode, BadInput> {
+    let mut kept = Vec::new();
+    for file in &args.replay {
+        let bytes = std::fs::read(file).map_err(|e| BadInput::Unreadable(file.clone(), e))?;
+        let measured: Measured =
+            serde_json::from_slice(&bytes).map_err(|e| BadInput::Corrupt(file.clone(), e))?;
+        kept.push(measured);
+    }
+    let pool = replay::Pool::of(&kept).map_err(BadInput::Cannot)?;
+    let settings = settings(args, threshold);
+    eprintln!(
+        "replaying {} runs on {}, budget {} min, threshold {}%, slowdown {}%",
+        args.runs,
+        pool.describe(),
+        args.budget_min,
+        args.threshold,
+        args.outputs.simulate_slowdown.unwrap_or(0.0)
+    );
+    let runs = replay::replay(&pool, &settings, args.runs);
+    println!("{}", replay::summary(&runs));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Builds or finds both sides, pairs their benchmarks and measures them; also returns the
@@ -437,18 +490,7 @@ fn measure(args: &CompareArgs, threshold: f64) -> Result<(Measured, Vec<Judgemen
             "no benchmark is in both builds (and matches --filter)".into(),
         ));
     }
-    let settings = Settings {
-        warm_up_ms: args.warm_up_ms,
-        measurement_ms: args.measurement_ms,
-        sample_size: args.sample_size.max(10),
-        first_quads: args.first_quads.max(1),
-        max_pairs: args.max_pairs.max(2),
-        budget: Duration::from_secs_f64(args.budget_min * 60.0),
-        process_limit: Duration::from_secs(120),
-        threshold,
-        slowdown: args.outputs.slowdown(),
-        batch: args.batch.max(1),
-    };
+    let settings = settings(args, threshold);
     let scratch = args
         .pairs
         .parent()

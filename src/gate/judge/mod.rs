@@ -15,7 +15,9 @@
 mod paired;
 mod stored;
 
-pub use self::paired::{MIN_DECISIVE_PAIRS, Pair, PairedEvidence, awaiting_confirmation, paired};
+pub use self::paired::{
+    MIN_DECISIVE_PAIRS, Pair, PairedEvidence, awaiting_confirmation, paired, pairs_to_settle,
+};
 pub use self::stored::{MIN_STORED_RUNS, stored};
 
 use super::stats::{self, Interval};
