@@ -4,9 +4,10 @@
 use clap::Args;
 use concurrency_costs::environment::Environment;
 use concurrency_costs::gate::criterion::{Estimate, read_criterion};
+use concurrency_costs::gate::executables::{self, BenchBinary};
 use concurrency_costs::gate::export::{ExportFormat, export};
 use concurrency_costs::gate::judge::{self, Judgement, MIN_STORED_RUNS, Verdict};
-use concurrency_costs::gate::paired::{self, BenchBinary, Measured, Plan, Settings};
+use concurrency_costs::gate::paired::{self, Measured, Plan, Settings};
 use concurrency_costs::gate::store::{self, Machine};
 use concurrency_costs::gate::{BadInput, replay, report};
 use std::collections::{BTreeMap, BTreeSet};
@@ -367,7 +368,7 @@ fn collect(tree: &Path, target_dir: &Path, into: &Path) -> Result<ExitCode, BadI
     eprintln!("building the benches in {}", tree.display());
     // cargo runs inside the tree: a relative target directory would land there.
     let target_dir = std::env::current_dir().unwrap_or_default().join(target_dir);
-    let built = paired::build(tree, Some(&target_dir)).map_err(BadInput::Cannot)?;
+    let built = executables::build(tree, Some(&target_dir)).map_err(BadInput::Cannot)?;
     let _ = std::fs::remove_dir_all(into);
     std::fs::create_dir_all(into).map_err(|e| BadInput::Unwritable(into.into(), e))?;
     for binary in &built {
@@ -462,8 +463,8 @@ fn measure(args: &CompareArgs, threshold: f64) -> Result<(Measured, Vec<Judgemen
         ));
     };
     let (base, head) = (binaries_in(base)?, binaries_in(head)?);
-    let base = paired::catalogue(&base).map_err(BadInput::Cannot)?;
-    let head = paired::catalogue(&head).map_err(BadInput::Cannot)?;
+    let base = executables::catalogue(&base).map_err(BadInput::Cannot)?;
+    let head = executables::catalogue(&head).map_err(BadInput::Cannot)?;
     let plans: Vec<Plan> = head
         .iter()
         .filter(|(id, _)| wanted(id))
