@@ -456,3 +456,53 @@ fn end_to_end_paired_mode_fails_the_one_benchmark_made_10_percent_slower() {
         "the per-process Criterion directories were not removed"
     );
 }
+
+/// A comparison's kept pairs, as `costs compare --pairs` writes them: two benchmarks of one
+/// group, each pair's head within ±0.5% of its base, one second a pair.
+fn kept_pairs(measurement_ms: u64) -> String {
+    let pairs: Vec<String> = [1.0, 0.995, 1.005, 1.002, 0.998, 1.004]
+        .iter()
+        .map(|r| format!(r#"{{"base_ns": 1000.0, "head_ns": {}}}"#, 1000.0 * r))
+        .collect();
+    let pairs = pairs.join(", ");
+    format!(
+        r#"{{"settings": {{"warm_up_ms": 50, "measurement_ms": {measurement_ms}, "sample_size": 10,
+            "first_quads": 2, "max_pairs": 24, "budget": {{"secs": 840, "nanos": 0}},
+            "process_limit": {{"secs": 120, "nanos": 0}}, "threshold": 0.02, "slowdown": 1.0,
+            "batch": 2}},
+          "seconds": 12.0,
+          "benchmarks": {{"g/a": {{"pairs": [{pairs}]}}, "g/b": {{"pairs": [{pairs}]}}}}}}"#
+    )
+}
+
+#[test]
+fn a_replay_of_kept_pairs_counts_what_the_gate_would_fail_and_refuses_mixed_settings() {
+    let scratch = Scratch::new("replay");
+    let (kept, other) = (scratch.path("kept.json"), scratch.path("other.json"));
+    std::fs::write(&kept, kept_pairs(150)).unwrap();
+    std::fs::write(&other, kept_pairs(75)).unwrap();
+    let replay = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_costs"))
+            .args(["compare", "--runs", "5", "--replay"])
+            .arg(&kept)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let slower = replay(&["--simulate-slowdown", "10"]);
+    assert_eq!(slower.status.code(), Some(0), "{}", stderr_line(&slower));
+    assert!(
+        stdout(&slower).contains("regressed: median 2, 2–2 per run; in 5 of 5 runs"),
+        "{}",
+        stdout(&slower)
+    );
+    let as_kept = replay(&[]);
+    assert!(
+        stdout(&as_kept).contains("regressed: median 0, 0–0 per run; in 0 of 5 runs"),
+        "{}",
+        stdout(&as_kept)
+    );
+    let mixed = replay(&[other.to_str().unwrap()]);
+    assert_eq!(mixed.status.code(), Some(2));
+    assert!(stderr_line(&mixed).contains("measured differently"));
+}
