@@ -420,23 +420,29 @@ pub fn judge(measured: &Measured, threshold: f64, slowdown: f64) -> Vec<Judgemen
         .collect()
 }
 
+/// The settings the engine's tests and the replay's start from.
+#[cfg(test)]
+pub(super) fn test_settings() -> Settings {
+    Settings {
+        warm_up_ms: 50,
+        measurement_ms: 150,
+        sample_size: 10,
+        first_quads: 2,
+        max_pairs: 24,
+        budget: Duration::from_secs(60),
+        process_limit: Duration::from_secs(10),
+        threshold: 0.02,
+        slowdown: 1.0,
+        batch: 8,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn settings() -> Settings {
-        Settings {
-            warm_up_ms: 50,
-            measurement_ms: 150,
-            sample_size: 10,
-            first_quads: 2,
-            max_pairs: 24,
-            budget: Duration::from_secs(60),
-            process_limit: Duration::from_secs(10),
-            threshold: 0.02,
-            slowdown: 1.0,
-            batch: 8,
-        }
+        test_settings()
     }
 
     #[test]

@@ -188,16 +188,10 @@ mod tests {
 
     fn settings(budget_s: u64, slowdown: f64) -> Settings {
         Settings {
-            warm_up_ms: 50,
-            measurement_ms: 150,
-            sample_size: 10,
-            first_quads: 2,
-            max_pairs: 24,
             budget: Duration::from_secs(budget_s),
-            process_limit: Duration::from_secs(10),
-            threshold: 0.02,
             slowdown,
             batch: 2,
+            ..paired::test_settings()
         }
     }
 
