@@ -26,9 +26,10 @@ const SIGN_TEST_P: f64 = 0.01;
 /// not choose. Not "all four": with three real slowdowns of 11–14%, 2 of 16 and 1 of 14 single
 /// pairs still came out below 1 (a shared host's burst on the head's side), so all 4 of 4
 /// would miss about a third of them; one against is allowed on six. "3 of 4", the rule before
-/// this one, passes nearly a third of noise-only suspects: replaying eight whole-suite runs'
-/// measured A/A pairs (Intel Xeon host), it failed one simulated A/A run in eight, this rule
-/// one in seventeen, at the cost of 2–3 of the 188 benchmarks a 10% or 5% slowdown fails.
+/// this one, passes nearly a third of noise-only suspects: in a model of the engine replaying
+/// eight whole-suite runs' A/A pairs (Intel Xeon host), it erred in one A/A run in eight, this
+/// rule in one in seventeen, at the cost of 2–3 of the 188 benchmarks a 10% or 5% slowdown
+/// fails.
 const CONFIRM_PAIRS: usize = 4;
 const CONFIRM_SIGN_P: f64 = 0.11;
 /// A suspect is measured again at once until this many pairs since, while one pair against
