@@ -232,13 +232,12 @@ fn still_open(id: &str, record: &Record, settings: &Settings) -> bool {
 
 /// Whether a benchmark's pairs so far, at their centre and spread, say that two thirds of
 /// `max_pairs` would put the interval clear of the threshold, one way or the other. The
-/// budget buys about ten pairs a benchmark, so pairs spent on a benchmark that needs forty
+/// budget buys about nine pairs a benchmark, so pairs spent on a benchmark that needs forty
 /// are pairs a quieter one lacks at its verdict. In a model of the engine replaying eight
 /// whole-suite runs' A/A pairs (Intel Xeon host) with simulated slowdowns, under the
-/// confirmation rule of the time:
-/// spending on these first failed 85 of 188 benchmarks at 10% and 84 at 5%, where spending on
-/// every benchmark that could gate usefully failed 63 and 62. A bimodal benchmark's prospects
-/// are those of its same-mode pairs.
+/// confirmation rule of the time, spending on these first failed 85 of 188 benchmarks at 10%
+/// and 84 at 5%, where spending on every benchmark that could gate usefully failed 63 and 62.
+/// A bimodal benchmark's prospects are those of its same-mode pairs.
 fn settles_soon(evidence: &judge::PairedEvidence, settings: &Settings) -> bool {
     judge::pairs_to_settle(evidence, settings.threshold)
         .is_none_or(|pairs| pairs <= settings.max_pairs as f64 * 2.0 / 3.0)

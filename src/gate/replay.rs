@@ -59,10 +59,6 @@ impl Pool {
         })
     }
 
-    pub fn benchmarks(&self) -> usize {
-        self.pairs.len()
-    }
-
     pub fn describe(&self) -> String {
         format!(
             "{} benchmarks, {} pairs kept by {} comparisons, {:.2} s a pair",
