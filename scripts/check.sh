@@ -7,8 +7,8 @@
 # One run is ROUNDS passes of the suite, each into a fresh Criterion directory, so a slow
 # spell of the host lands on one round, not on the verdict, and only results this run
 # produced are judged. BENCH_ARGS goes to every pass; it must match what the baseline was
-# recorded with (scripts/update-baseline.sh). Its default is the pull-request mode's short
-# measurement (50 ms of warm-up, 150 ms, 10 samples per benchmark): measured against
+# recorded with (scripts/update-baseline.sh). Its default is a short measurement
+# (50 ms of warm-up, 150 ms, 10 samples per benchmark): measured against
 # Criterion's --quick on five recorded runs of one commit, the runs' spread was the same
 # (median robust sigma 1.8% against 2.1%) and a pass took 44 s instead of ~113 s.
 set -euo pipefail
