@@ -232,11 +232,12 @@ fn still_open(id: &str, record: &Record, settings: &Settings) -> bool {
 
 /// Whether a benchmark's pairs so far, at their centre and spread, say that two thirds of
 /// `max_pairs` would put the interval clear of the threshold, one way or the other. The
-/// budget buys about nine pairs a benchmark, so pairs spent on a benchmark that needs forty
-/// are pairs a quieter one lacks at its verdict. In a model of the engine replaying eight
-/// whole-suite runs' A/A pairs (Intel Xeon host) with simulated slowdowns, under the
-/// confirmation rule of the time, spending on these first failed 85 of 188 benchmarks at 10%
-/// and 84 at 5%, where spending on every benchmark that could gate usefully failed 63 and 62.
+/// default budget buys about fourteen pairs a benchmark, so pairs spent on a benchmark that
+/// needs forty are pairs a quieter one lacks at its verdict. In a model of the engine
+/// replaying eight whole-suite runs' A/A pairs (Intel Xeon host) with simulated slowdowns,
+/// under the confirmation rule of the time, spending on these first failed 85 of 188
+/// benchmarks at 10% and 84 at 5%, where spending on every benchmark that could gate usefully
+/// failed 63 and 62.
 /// A bimodal benchmark's prospects are those of its same-mode pairs.
 fn settles_soon(evidence: &judge::PairedEvidence, settings: &Settings) -> bool {
     judge::pairs_to_settle(evidence, settings.threshold)
@@ -441,15 +442,11 @@ pub(super) fn test_settings() -> Settings {
 mod tests {
     use super::*;
 
-    fn settings() -> Settings {
-        test_settings()
-    }
-
     #[test]
     fn suspects_are_confirmed_a_batch_at_a_time_so_a_short_budget_settles_some() {
         let settings = Settings {
             batch: 2,
-            ..settings()
+            ..test_settings()
         };
         let plans: Vec<Plan> = ["a/1", "a/2", "b/1", "b/2"]
             .iter()
@@ -528,7 +525,7 @@ mod tests {
             .iter()
             .map(|(id, r)| (id.to_string(), (*r).clone()))
             .collect();
-        let settings = settings();
+        let settings = test_settings();
         due(&plans, &records, &settings, settings.first_quads)
             .iter()
             .map(|p| p.id.clone())
