@@ -208,6 +208,28 @@ fn a_check_needs_five_runs_of_one_commit() {
 }
 
 #[test]
+fn the_nightly_gate_compares_with_the_commit_the_baseline_measured_never_an_edited_build() {
+    let scratch = Scratch::new("commit");
+    round(&scratch, "run-0", 100.0, 5000.0);
+    assert!(scratch.costs(&["record"], &["run-0"]).status.success());
+    let stamp = |commit: &str| {
+        let mut stored: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(scratch.baseline()).unwrap()).unwrap();
+        stored["commit"] = commit.into();
+        std::fs::write(scratch.baseline(), stored.to_string()).unwrap();
+    };
+    stamp("0123456789ab");
+    let out = scratch.costs(&["check", "--print-commit"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_line(&out));
+    assert_eq!(stdout(&out), "0123456789ab\n");
+    stamp("0123456789ab-dirty");
+    let out = scratch.costs(&["check", "--print-commit"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_line(&out).contains("which no commit holds"));
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
 fn bad_input_gets_one_line_exit_2_and_loses_nothing() {
     let scratch = Scratch::new("bad");
     round(&scratch, "same", 100.0, 5000.0);

@@ -112,6 +112,10 @@ pub struct CheckArgs {
     /// Compare with a baseline recorded on a different machine fingerprint.
     #[arg(long)]
     allow_other_machine: bool,
+    /// Print the commit the baseline's runs measured, and judge nothing: the base that the
+    /// nightly gate compares the head with, paired (`scripts/check.sh --paired`).
+    #[arg(long)]
+    print_commit: bool,
 }
 
 #[derive(Args)]
@@ -256,6 +260,9 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode, BadInput> {
             here: here.slug(),
         });
     }
+    if args.print_commit {
+        return print_commit(&path, &stored.commit);
+    }
     if stored.recorded.len() < MIN_STORED_RUNS {
         return Err(BadInput::TooFewRuns {
             path,
@@ -301,6 +308,19 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode, BadInput> {
         &args.outputs,
         &path.display().to_string(),
     )
+}
+
+/// Prints the baseline's commit for a paired comparison, which must be able to check it out:
+/// runs of a build with uncommitted changes belong to no commit.
+fn print_commit(path: &Path, commit: &str) -> Result<ExitCode, BadInput> {
+    if is_dirty(commit) || commit == "unknown" {
+        return Err(BadInput::Cannot(format!(
+            "{}: recorded from {commit}, which no commit holds; record it from a clean checkout",
+            path.display()
+        )));
+    }
+    println!("{commit}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints and writes the verdicts, and turns them into the exit status.
