@@ -42,7 +42,11 @@ enum Commands {
     /// A baseline holds runs of one commit; a run of another commit starts a new set. `costs
     /// check` needs 5 runs of the set's commit.
     Record(gate::RecordArgs),
-    /// Judge a run against this machine's stored baseline (nightly mode).
+    /// Judge a run against this machine's stored baseline (the nightly trend).
+    ///
+    /// The nightly gate is paired instead: `scripts/check.sh --paired` compares the head with
+    /// the commit the baseline was recorded from (--print-commit), as `costs compare` does a
+    /// pull request.
     ///
     /// Each --criterion-dir is one round of this run, fresh for it (scripts/check.sh makes
     /// them). Per benchmark: improved, unchanged, regressed, bimodal, new or missing. A
