@@ -220,7 +220,8 @@ fn the_nightly_gate_compares_with_the_commit_the_baseline_measured_never_an_edit
     };
     stamp("0123456789ab");
     let out = scratch.costs(&["check", "--print-commit"], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_line(&out));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
     assert_eq!(stdout(&out), "0123456789ab\n");
     stamp("0123456789ab-dirty");
     let out = scratch.costs(&["check", "--print-commit"], &[]);
