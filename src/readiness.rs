@@ -26,6 +26,20 @@ pub(crate) fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
+/// Whether `select` can hold a set of `registered` descriptors at all. They are distinct
+/// numbers from 0 up, so past `FD_SETSIZE` of them one is out of its reach: no need to open
+/// thousands of descriptors to find that out.
+pub fn select_can_hold(registered: usize) -> Result<(), Skip> {
+    if registered > libc::FD_SETSIZE {
+        return Err(Skip(format!(
+            "select handles only descriptors below FD_SETSIZE ({}); a set of {registered} reaches at least {}",
+            libc::FD_SETSIZE,
+            registered - 1
+        )));
+    }
+    Ok(())
+}
+
 impl ReadySet {
     pub fn new(registered: usize, ready: usize) -> io::Result<ReadySet> {
         assert!(ready <= registered && registered > 0);
@@ -209,6 +223,21 @@ mod tests {
         assert_eq!(set.select_set().unwrap().select().unwrap(), 1);
         // Level-triggered: still ready on the next call.
         assert_eq!(set.epoll_wait().unwrap(), 1);
+    }
+
+    /// The shortcut never skips a set that, built, select could have taken.
+    #[test]
+    fn a_set_past_fd_setsize_is_refused_by_its_size_as_when_built() {
+        let n = libc::FD_SETSIZE + 1;
+        assert!(select_can_hold(n).is_err());
+        assert!(select_can_hold(100).is_ok());
+        match crate::limits::FdLimit::raise_for(n as u64) {
+            Ok(_limit) => {
+                let set = ReadySet::new(n, 1).unwrap();
+                assert!(set.select_set().is_err(), "select took {n} descriptors");
+            }
+            Err(why) => eprintln!("skipped building {n} descriptors: {why}"),
+        }
     }
 
     #[test]
