@@ -81,22 +81,19 @@ fn two_yielding_tasks_interleave() {
 const BATCHES_FOR_A_ROUND: usize = 250;
 
 /// Sends batches of 40 probes, each answered in full, until the hog has finished more than
-/// `rounds` rounds; how many batches that took, or `None` past the bound.
-fn batches_until_the_hog_passes(
+/// `rounds` rounds; false if it has not within the bound.
+fn the_hog_passes(
     id: &str,
     scheduler: &mut dyn TaskScheduler,
     loaded: &LoadedLoop,
     rounds: u64,
-) -> Option<usize> {
-    for batch in 1..=BATCHES_FOR_A_ROUND {
+) -> bool {
+    (0..BATCHES_FOR_A_ROUND).any(|_| {
         let probes = scheduler.probe(loaded, 40);
         assert_eq!((probes.answered, probes.unanswered), (40, 0), "{id}");
         assert_eq!(probes.histogram.len(), 40, "{id}");
-        if loaded.rounds() > rounds {
-            return Some(batch);
-        }
-    }
-    None
+        loaded.rounds() > rounds
+    })
 }
 
 #[test]
@@ -110,18 +107,15 @@ fn a_loaded_loop_keeps_one_hog_running_across_batches_of_probes() {
                 continue;
             }
             let loaded = scheduler.load(work, offloaded);
-            let first = batches_until_the_hog_passes(id, scheduler, &loaded, 0);
+            let first = the_hog_passes(id, scheduler, &loaded, 0);
             let after_first = loaded.rounds();
             // The hog rests between batches; the same hog, its count never reset, must
             // take up its work again when probes come back.
-            let again = batches_until_the_hog_passes(id, scheduler, &loaded, after_first);
+            let again = the_hog_passes(id, scheduler, &loaded, after_first);
             scheduler.unload(loaded);
+            assert!(first, "{id} offloaded={offloaded}: the hog never ran");
             assert!(
-                first.is_some(),
-                "{id} offloaded={offloaded}: the hog never ran"
-            );
-            assert!(
-                again.is_some(),
+                again,
                 "{id} offloaded={offloaded}: the hog never ran again after resting"
             );
         }
