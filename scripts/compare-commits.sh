@@ -15,10 +15,11 @@
 # --help` and docs/regression-gate.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-base=${1:?usage: scripts/compare-commits.sh BASE [costs compare options]}
+[ $# -ge 1 ] || { echo "usage: scripts/compare-commits.sh BASE [costs compare options]" >&2; exit 2; }
+given=$1
 shift
-base=$(git rev-parse --quiet --verify "$base^{commit}") \
-  || { echo "compare-commits: $1 is not a commit here; fetch it or name another" >&2; exit 2; }
+base=$(git rev-parse --quiet --verify "$given^{commit}") \
+  || { echo "compare-commits: $given is not a commit here; fetch it or name another" >&2; exit 2; }
 
 # The head: the working tree as a commit of its own, or HEAD itself when they do not differ.
 index=$(mktemp)

@@ -14,7 +14,8 @@
 # a rebuild of the ordinary target dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bench=${1:?usage: scripts/flamegraph.sh <bench> [filter] [seconds]}
+[ $# -ge 1 ] || { echo "usage: scripts/flamegraph.sh <bench> [filter] [seconds]" >&2; exit 2; }
+bench=$1
 filter=${2:-}
 seconds=${3:-5}
 
