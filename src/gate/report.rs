@@ -20,6 +20,21 @@ pub struct Summary {
     pub failed: usize,
     /// The median over judged benchmarks of the smallest change each would be failed on.
     pub median_gates_on_pct: Option<f64>,
+    /// Benchmarks that would be failed on a change of 5% or less, and of 10% or less: what
+    /// this run could see.
+    pub gates_within_5_pct: usize,
+    pub gates_within_10_pct: usize,
+}
+
+/// The change a guard is expected to see; an undecided benchmark that could not be failed on
+/// it is listed apart, so a reader knows what this run was blind to.
+const EXPECTED_TO_SEE: f64 = 0.10;
+
+/// Whether a benchmark was left undecided by a run that could not have failed it on a change
+/// of `change`: its gate lies above it, or it has none (too few pairs in one mode).
+fn blind_to(judgement: &Judgement, change: f64) -> bool {
+    matches!(judgement.verdict, Verdict::Inconclusive | Verdict::Bimodal)
+        && judgement.gates_on.is_none_or(|gate| gate > change)
 }
 
 impl Summary {
@@ -37,6 +52,8 @@ impl Summary {
             missing: count(Verdict::Missing),
             failed: count(Verdict::Failed),
             median_gates_on_pct: crate::gate::stats::median(&gates).map(|g| g * 100.0),
+            gates_within_5_pct: gates.iter().filter(|g| **g <= 0.05).count(),
+            gates_within_10_pct: gates.iter().filter(|g| **g <= 0.10).count(),
         }
     }
 
@@ -56,7 +73,10 @@ impl Summary {
             }
         }
         if let Some(gate) = self.median_gates_on_pct {
-            line.push_str(&format!("; the median benchmark gates on {gate:.1}%"));
+            line.push_str(&format!(
+                "; the median benchmark gates on {gate:.1}% ({} on ≤ 5%, {} on ≤ 10%)",
+                self.gates_within_5_pct, self.gates_within_10_pct
+            ));
         }
         line
     }
@@ -86,6 +106,23 @@ pub fn markdown(judgements: &[Judgement], heading: &str) -> String {
         out.push_str(&format!("#### {title}\n\n"));
         out.push_str(&table(&rows));
         out.push('\n');
+    }
+    let mut blind: Vec<&Judgement> = judgements
+        .iter()
+        .filter(|j| blind_to(j, EXPECTED_TO_SEE))
+        .collect();
+    if !blind.is_empty() {
+        blind.sort_by(|a, b| {
+            let gate = |j: &Judgement| j.gates_on.unwrap_or(f64::INFINITY);
+            gate(b).total_cmp(&gate(a))
+        });
+        out.push_str(&format!(
+            "<details><summary>Blind spots: {} benchmarks this run could not have failed on a {:.0}% change</summary>\n\n",
+            blind.len(),
+            EXPECTED_TO_SEE * 100.0
+        ));
+        out.push_str(&table(&blind));
+        out.push_str("\n</details>\n\n");
     }
     let all: Vec<&Judgement> = judgements.iter().collect();
     out.push_str("<details><summary>Every benchmark</summary>\n\n");
@@ -186,6 +223,47 @@ mod tests {
     }
 
     #[test]
+    fn the_benchmarks_a_run_was_blind_to_are_listed_apart_and_counted() {
+        let gated_on = |id: &str, verdict, gate: Option<f64>| Judgement {
+            gates_on: gate,
+            ..judged(id, verdict, 0.0)
+        };
+        let rows = [
+            gated_on("a/quiet", Verdict::Inconclusive, Some(0.04)),
+            gated_on("b/middling", Verdict::Inconclusive, Some(0.08)),
+            gated_on("c/noisy", Verdict::Inconclusive, Some(0.25)),
+            gated_on("d/switching", Verdict::Bimodal, None),
+            gated_on("e/slower", Verdict::Regressed, Some(0.30)),
+            gated_on("f/same", Verdict::Unchanged, Some(0.03)),
+        ];
+        let md = markdown(&rows, "check");
+        let blind =
+            &md[md.find("Blind spots: 2 benchmarks").expect(&md)..md.find("Every").unwrap()];
+        for listed in ["`c/noisy`", "`d/switching`"] {
+            assert!(blind.contains(listed), "{listed} not listed:\n{blind}");
+        }
+        for not_listed in ["`a/quiet`", "`b/middling`", "`e/slower`", "`f/same`"] {
+            assert!(!blind.contains(not_listed), "{not_listed} listed:\n{blind}");
+        }
+        assert!(
+            blind.find("`d/switching`") < blind.find("`c/noisy`"),
+            "no gate first"
+        );
+        let summary = Summary::of(&rows);
+        assert_eq!(
+            (summary.gates_within_5_pct, summary.gates_within_10_pct),
+            (2, 3)
+        );
+        assert!(md.contains("(2 on ≤ 5%, 3 on ≤ 10%)"), "{md}");
+    }
+
+    #[test]
+    fn a_run_that_could_see_everything_has_no_blind_spots() {
+        let md = markdown(&[judged("a/quiet", Verdict::Inconclusive, 0.0)], "check");
+        assert!(!md.contains("Blind spots"), "{md}");
+    }
+
+    #[test]
     fn json_carries_every_field_scripts_need() {
         let doc: serde_json::Value = serde_json::from_str(&json(
             &[judged("c/small", Verdict::Regressed, 0.06)],
@@ -199,6 +277,7 @@ mod tests {
         assert_eq!(row["ci_pct"].as_array().unwrap().len(), 2);
         assert_eq!(row["pairs"], 8);
         assert_eq!(doc["summary"]["regressed"], 1);
+        assert_eq!(doc["summary"]["gates_within_10_pct"], 1);
         assert_eq!(doc["mode"], "paired");
     }
 }
