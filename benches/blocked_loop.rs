@@ -32,7 +32,7 @@ use concurrency_costs::batch::scaled;
 use concurrency_costs::flavours::FLAVOURS;
 use concurrency_costs::harness::{self, Group};
 use concurrency_costs::loaded_loop::LoadedLoop;
-use concurrency_costs::probe::{Latencies, PROBE_INTERVAL, new_histogram};
+use concurrency_costs::probe::{LATENCY_FILE, Latencies, PROBE_INTERVAL, new_histogram};
 use concurrency_costs::tasks::TaskScheduler;
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use hdrhistogram::Histogram;
@@ -150,9 +150,8 @@ fn blocked_loop(c: &mut Criterion) {
                 {
                     eprintln!("{id}: the hog ran at least {fewest} rounds in every sample");
                 }
-                let file = "blocked_loop.json";
                 group.report_latencies(
-                    file,
+                    LATENCY_FILE,
                     &function,
                     label,
                     &observed.histogram,

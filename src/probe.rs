@@ -140,7 +140,10 @@ pub fn burn(work: Duration) {
     }
 }
 
-/// Percentiles of one benchmark's probes, as written to `target/costs/blocked_loop.json`.
+/// The file under the costs directory where every probed benchmark's percentiles are kept.
+pub const LATENCY_FILE: &str = "blocked_loop.json";
+
+/// Percentiles of one benchmark's probes, as written to [`LATENCY_FILE`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     pub probes: u64,

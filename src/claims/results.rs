@@ -65,7 +65,7 @@ impl Results {
             criterion: read_criterion(criterion_dir).unwrap_or_default(),
             criterion_runs: read_criterion_runs(costs_dir),
             commit: this_commit().to_string(),
-            latencies: read_json(&costs_dir.join("blocked_loop.json")),
+            latencies: read_json(&costs_dir.join(crate::probe::LATENCY_FILE)),
             footprint: read_json(&costs_dir.join("footprint.json")),
             c10k: read_json(&costs_dir.join("c10k.json")),
             herd: read_json(&costs_dir.join("herd.json")),
