@@ -4,7 +4,7 @@
 //!
 //! The pairs of earlier comparisons of identical builds (A/A runs of `costs compare`, kept with
 //! `--pairs`) are pooled per benchmark. One replayed run is the engine itself
-//! ([`paired::spend_budget`]), with its budget and its rules, where measuring a quad draws two
+//! (`paired::spend_budget`), with its budget and its rules, where measuring a quad draws two
 //! pairs of each benchmark from its pool, each pair's two figures in random order (on
 //! identical builds, which one is the head is a coin toss), and where time passes by the
 //! seconds a pair cost in the kept runs. Draws are independent of each other, so a replay
