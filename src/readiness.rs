@@ -211,9 +211,19 @@ impl SelectSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Mutex, MutexGuard};
+
+    /// Descriptor numbers are the process's: while one test holds more than FD_SETSIZE of
+    /// them, another's new set lands above it and `select` refuses it. Tests that call
+    /// `select` on a set of their own, and the one that holds that many, take turns.
+    fn descriptors_below_fd_setsize() -> MutexGuard<'static, ()> {
+        static TURN: Mutex<()> = Mutex::new(());
+        TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 
     #[test]
     fn each_call_reports_exactly_the_one_ready_descriptor() {
+        let _turn = descriptors_below_fd_setsize();
         let mut set = ReadySet::new(100, 1).unwrap();
         let ready = set.ready_fds();
         let n = set.epoll_wait().unwrap();
@@ -228,6 +238,7 @@ mod tests {
     /// The shortcut never skips a set that, built, select could have taken.
     #[test]
     fn a_set_past_fd_setsize_is_refused_by_its_size_as_when_built() {
+        let _turn = descriptors_below_fd_setsize();
         let n = libc::FD_SETSIZE + 1;
         assert!(select_can_hold(n).is_err());
         assert!(select_can_hold(100).is_ok());
@@ -249,6 +260,7 @@ mod tests {
 
     #[test]
     fn a_failed_call_is_an_error_not_zero_ready() {
+        let _turn = descriptors_below_fd_setsize();
         let mut set = ReadySet::new(1, 1).unwrap();
         set.events.clear(); // maxevents 0: EINVAL
         assert_eq!(
