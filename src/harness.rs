@@ -14,9 +14,10 @@ use crate::tasks::{RingRun, TaskScheduler};
 use crate::watchdog;
 use criterion::measurement::WallTime;
 use criterion::profiler::Profiler;
-use criterion::{Bencher, BenchmarkGroup, BenchmarkId, Criterion, PlottingBackend};
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, PlottingBackend};
 use hdrhistogram::Histogram;
 use std::fs::File;
+use std::hint::black_box;
 use std::io;
 use std::path::Path;
 use std::sync::Once;
@@ -59,6 +60,8 @@ pub fn criterion() -> Criterion {
         eprintln!("environment: {}", Environment::capture().summary());
         crate::limits::raise_fd_soft_limit();
         start_watchdog();
+        // After the watchdog, so that its wake-ups are not counted with the benchmarks'.
+        crate::count::bench_process::start();
     });
     Criterion::default()
         .warm_up_time(WARM_UP)
@@ -173,6 +176,36 @@ fn micros(ns: u64) -> String {
     format!("{:.1} µs", ns as f64 / 1000.0)
 }
 
+/// Runs a benchmark's iterations: Criterion's bencher when timing, exactly a given number
+/// when counting (`costs count`). Bench files call `iter` and `iter_custom` on it as on
+/// Criterion's own.
+pub enum Bencher<'b, 'c> {
+    Timed(&'b mut criterion::Bencher<'c>),
+    Counted(u64),
+}
+
+impl Bencher<'_, '_> {
+    /// Times `routine`, once per iteration.
+    pub fn iter<O>(&mut self, mut routine: impl FnMut() -> O) {
+        match self {
+            Bencher::Timed(b) => b.iter(routine),
+            Bencher::Counted(n) => (0..*n).for_each(|_| {
+                black_box(routine());
+            }),
+        }
+    }
+
+    /// Hands `routine` the number of iterations to run; it returns the time they took.
+    pub fn iter_custom(&mut self, mut routine: impl FnMut(u64) -> Duration) {
+        match self {
+            Bencher::Timed(b) => b.iter_custom(routine),
+            Bencher::Counted(n) => {
+                black_box(routine(*n));
+            }
+        }
+    }
+}
+
 /// A Criterion group whose benchmark IDs are `group/function/parameter`.
 pub struct Group<'a> {
     name: String,
@@ -218,17 +251,30 @@ impl<'a> Group<'a> {
     }
 
     /// A benchmark with no state kept across iterations. A measuring run records itself as
-    /// the run behind the benchmark's result.
-    pub fn bench(&mut self, function: &str, parameter: &str, mut f: impl FnMut(&mut Bencher<'_>)) {
+    /// the run behind the benchmark's result; a counting run counts it instead of timing it.
+    pub fn bench(
+        &mut self,
+        function: &str,
+        parameter: &str,
+        mut f: impl FnMut(&mut Bencher<'_, '_>),
+    ) {
         let id = self.id(function, parameter);
         let mut ran = false;
+        let counting = crate::count::bench_process::mode();
         self.inner
             .bench_function(Self::criterion_id(function, parameter), |b| {
                 // Criterion calls this once per warm-up batch and per sample, and not at all
                 // for a benchmark the filter leaves out.
                 ran = true;
                 watchdog::beat(&id, "timing a sample");
-                f(b)
+                match counting {
+                    Some(mode) => {
+                        mode.count(&id, &mut f);
+                        // Criterion's test mode wants its own bencher to have run.
+                        b.iter(|| ())
+                    }
+                    None => f(&mut Bencher::Timed(b)),
+                }
             });
         if ran && measuring(std::env::args()) {
             let run = Run::now(Mode::Bench);
@@ -246,7 +292,7 @@ impl<'a> Group<'a> {
         parameter: &str,
         state: &mut Option<S>,
         mut make: impl FnMut() -> S,
-        mut run: impl FnMut(&mut Bencher<'_>, &mut S),
+        mut run: impl FnMut(&mut Bencher<'_, '_>, &mut S),
     ) {
         let id = self.id(function, parameter);
         self.bench(function, parameter, |b| {
@@ -323,7 +369,7 @@ impl<'a> Group<'a> {
         &mut self,
         id: impl Fn(&str) -> (String, String),
         applies: impl Fn(&dyn TaskScheduler) -> Result<(), Skip>,
-        bench: impl FnMut(&mut Bencher<'_>, &mut dyn TaskScheduler),
+        bench: impl FnMut(&mut Bencher<'_, '_>, &mut dyn TaskScheduler),
     ) {
         self.per_flavour_verified(id, applies, bench, |_| None)
     }
@@ -335,7 +381,7 @@ impl<'a> Group<'a> {
         &mut self,
         id: impl Fn(&str) -> (String, String),
         applies: impl Fn(&dyn TaskScheduler) -> Result<(), Skip>,
-        mut bench: impl FnMut(&mut Bencher<'_>, &mut dyn TaskScheduler),
+        mut bench: impl FnMut(&mut Bencher<'_, '_>, &mut dyn TaskScheduler),
         mut verify: impl FnMut(&mut dyn TaskScheduler) -> Option<String>,
     ) {
         for flavour in FLAVOURS {

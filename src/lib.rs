@@ -11,6 +11,7 @@ pub mod batch;
 pub mod c10k;
 pub mod claims;
 pub mod coroutine;
+pub mod count;
 pub mod durable;
 pub mod environment;
 pub mod flavours;

@@ -143,7 +143,7 @@ fn an_unchanged_run_passes_and_a_slowdown_fails_naming_the_benchmark() {
     let table = stdout(&slower);
     assert_eq!(slower.status.code(), Some(1), "{table}");
     assert!(
-        table.contains("`group/slow/1` | **REGRESSED** | +20.0%"),
+        table.contains("`group/slow/1` | **REGRESSED** | time | +20.0%"),
         "{table}"
     );
     assert!(table.contains("`group/fast/1` | unchanged"), "{table}");
@@ -169,7 +169,7 @@ fn a_simulated_slowdown_shows_what_the_gate_would_catch_without_touching_the_res
     let table = stdout(&caught);
     assert_eq!(caught.status.code(), Some(1), "{table}");
     assert!(
-        table.contains("`group/fast/1` | **REGRESSED** | +20.0%"),
+        table.contains("`group/fast/1` | **REGRESSED** | time | +20.0%"),
         "{table}"
     );
     let missed = scratch.costs(&["check", "--simulate-slowdown", "1"], &["same"]);
@@ -446,7 +446,7 @@ fn end_to_end_paired_mode_fails_the_one_benchmark_made_10_percent_slower() {
     let table = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{table}");
     assert!(
-        table.contains("`fixture/spin/2` | **REGRESSED** | +"),
+        table.contains("`fixture/spin/2` | **REGRESSED** | time | +"),
         "{table}"
     );
     assert!(

@@ -6,6 +6,8 @@
 mod c10k;
 #[path = "costs/claims.rs"]
 mod claims;
+#[path = "costs/count.rs"]
+mod count;
 #[path = "costs/flamegraph.rs"]
 mod flamegraph;
 #[path = "costs/footprint.rs"]
@@ -65,6 +67,16 @@ enum Commands {
     /// option given twice takes its last value, so the caller's --json or --markdown wins.
     #[command(args_override_self = true)]
     Compare(gate::CompareArgs),
+    /// Count what one iteration of each benchmark costs in events the host cannot move.
+    ///
+    /// Instructions under callgrind (every thread of the bench process), and syscalls,
+    /// voluntary and involuntary context switches and page faults counted by the kernel
+    /// (natively, the process and its children), per iteration: the difference between N and
+    /// 2N iterations, so setup is left out. Each lane counts every benchmark --repetitions
+    /// times in fresh processes; a count whose repetitions differ by more than it could gate
+    /// on says so. A lane this machine cannot count in (no valgrind, perf events refused) is
+    /// skipped with one line.
+    Count(count::CountArgs),
     /// Write Criterion's latest results for other tools.
     ///
     /// Bencher Metric Format JSON, github-action-benchmark's customSmallerIsBetter JSON, or a
@@ -188,6 +200,7 @@ fn main() -> ExitCode {
         Commands::Record(args) => exit_on_bad_input(gate::record(&args)),
         Commands::Check(args) => exit_on_bad_input(gate::check(&args)),
         Commands::Compare(args) => exit_on_bad_input(gate::compare(&args)),
+        Commands::Count(args) => exit_on_bad_input(count::count(&args)),
         Commands::Export {
             format,
             criterion_dir,

@@ -2,7 +2,7 @@
 //! improvements, with the whole table folded below, and JSON for scripts (which never scrape
 //! the table).
 
-use super::judge::{Judgement, Verdict};
+use super::judge::{Judgement, Lane, Verdict};
 use crate::units::signed_pct;
 use serde::Serialize;
 
@@ -24,6 +24,10 @@ pub struct Summary {
     /// this run could see.
     pub gates_within_5_pct: usize,
     pub gates_within_10_pct: usize,
+    /// Benchmarks the count lane judged (a count that repeats on both sides), and verdicts
+    /// it decided.
+    pub counted: usize,
+    pub decided_by_counts: usize,
 }
 
 /// The change a guard is expected to see; an undecided benchmark that could not be failed on
@@ -54,6 +58,14 @@ impl Summary {
             median_gates_on_pct: crate::gate::stats::median(&gates).map(|g| g * 100.0),
             gates_within_5_pct: gates.iter().filter(|g| **g <= 0.05).count(),
             gates_within_10_pct: gates.iter().filter(|g| **g <= 0.10).count(),
+            counted: judgements
+                .iter()
+                .filter(|j| j.counts.as_ref().is_some_and(|c| !c.changes.is_empty()))
+                .count(),
+            decided_by_counts: judgements
+                .iter()
+                .filter(|j| j.decided_by() == Lane::Counts)
+                .count(),
         }
     }
 
@@ -76,6 +88,12 @@ impl Summary {
             line.push_str(&format!(
                 "; the median benchmark gates on {gate:.1}% ({} on ≤ 5%, {} on ≤ 10%)",
                 self.gates_within_5_pct, self.gates_within_10_pct
+            ));
+        }
+        if self.counted > 0 {
+            line.push_str(&format!(
+                "; {} judged on counts too, {} verdicts decided by them",
+                self.counted, self.decided_by_counts
             ));
         }
         line
@@ -133,7 +151,7 @@ pub fn markdown(judgements: &[Judgement], heading: &str) -> String {
 
 fn table(rows: &[&Judgement]) -> String {
     let mut out = String::from(
-        "| benchmark | verdict | change | 95% interval | gates on | n | note |\n|---|---|---|---|---|---|---|\n",
+        "| benchmark | verdict | lane | change | 95% interval | gates on | n | count change | note |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for j in rows {
         let change = j.change.map_or("—".into(), signed_pct);
@@ -143,8 +161,18 @@ fn table(rows: &[&Judgement]) -> String {
         let gate = j
             .gates_on
             .map_or("—".into(), |g| format!("≥ {:.1}%", g * 100.0));
+        let lane = match j.decided_by() {
+            Lane::Time => "time",
+            Lane::Counts => "counts",
+        };
+        let counts = j.counts.as_ref().map_or("—".into(), |c| {
+            c.shown_change()
+                .map(|change| change.describe())
+                .or(c.note.clone())
+                .unwrap_or_default()
+        });
         out.push_str(&format!(
-            "| `{}` | {} | {change} | {interval} | {gate} | {} | {} |\n",
+            "| `{}` | {} | {lane} | {change} | {interval} | {gate} | {} | {counts} | {} |\n",
             j.id,
             j.verdict.label(),
             j.measurements,
@@ -165,9 +193,16 @@ struct JsonRow<'a> {
     /// Pairs (pull-request mode) or rounds (stored-baseline mode).
     pairs: usize,
     note: Option<&'a str>,
+    /// Which lane decided the verdict.
+    lane: Lane,
+    /// The count lane's verdict and the count it shows, where counts were taken.
+    count_verdict: Option<crate::count::judge::CountVerdict>,
+    count: Option<&'a str>,
+    count_change_pct: Option<f64>,
 }
 
-/// `{"mode", "summary", "benchmarks": [{id, verdict, change_pct, ci_pct, gates_on_pct, pairs}]}`.
+/// `{"mode", "summary", "benchmarks": [{id, verdict, lane, change_pct, ci_pct, gates_on_pct,
+/// pairs, count_verdict, count, count_change_pct}]}`.
 pub fn json(judgements: &[Judgement], mode: &str) -> String {
     let rows: Vec<JsonRow> = judgements
         .iter()
@@ -179,6 +214,19 @@ pub fn json(judgements: &[Judgement], mode: &str) -> String {
             gates_on_pct: j.gates_on.map(|g| g * 100.0),
             pairs: j.measurements,
             note: j.note.as_deref(),
+            lane: j.decided_by(),
+            count_verdict: j.counts.as_ref().map(|c| c.verdict),
+            count: j
+                .counts
+                .as_ref()
+                .and_then(|c| c.shown_change())
+                .map(|c| c.count.as_str()),
+            count_change_pct: j
+                .counts
+                .as_ref()
+                .and_then(|c| c.shown_change())
+                .map(|c| 100.0 * c.relative())
+                .filter(|p| p.is_finite()),
         })
         .collect();
     let doc = serde_json::json!({
@@ -202,6 +250,7 @@ mod tests {
             gates_on: Some(0.03),
             measurements: 8,
             note: None,
+            counts: None,
         }
     }
 

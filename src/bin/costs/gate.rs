@@ -52,8 +52,15 @@ pub struct BaselineArgs {
 
 impl BaselineArgs {
     fn path(&self, machine: &Machine) -> Result<PathBuf, BadInput> {
-        let name = self.baseline.clone().unwrap_or_else(|| machine.slug());
-        store::path(&self.baselines_dir, &name)
+        store::path(&self.baselines_dir, &self.name(machine))
+    }
+
+    pub fn name(&self, machine: &Machine) -> String {
+        self.baseline.clone().unwrap_or_else(|| machine.slug())
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.baselines_dir
     }
 
     /// One map of estimates per run or round directory.
@@ -73,6 +80,17 @@ pub struct RecordArgs {
     /// Record a build with uncommitted changes (its runs then belong to no one commit).
     #[arg(long)]
     allow_dirty: bool,
+    /// Record this tree's counts instead (`costs count`, every benchmark, both lanes) into
+    /// baselines/<NAME>.counts.json, with what they depend on.
+    #[arg(long, conflicts_with = "criterion_dirs")]
+    counts: bool,
+    /// With --counts: how many times each lane counts every benchmark.
+    #[arg(long, default_value_t = 3, requires = "counts", value_parser = clap::value_parser!(u16).range(2..))]
+    repetitions: u16,
+    /// With --counts: count the bench executables in DIR (file name = bench name) instead of
+    /// building this tree's.
+    #[arg(long, value_name = "DIR", requires = "counts")]
+    bin_dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -98,6 +116,79 @@ impl Outputs {
     fn slowdown(&self) -> f64 {
         1.0 + self.simulate_slowdown.unwrap_or(0.0) / 100.0
     }
+
+    /// Writes the table and the JSON where the arguments asked for them.
+    pub fn write(&self, markdown: &str, json: &str) -> Result<(), BadInput> {
+        for (file, text) in [(&self.markdown, markdown), (&self.json, json)] {
+            if let Some(file) = file {
+                concurrency_costs::durable::write_atomically(file, text.as_bytes())
+                    .map_err(|e| BadInput::Unwritable(file.clone(), e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The count settings of a gate command: every lane, the whole suite (or `filter`), this
+/// tree's executables (or those in `bin_dir`).
+fn counting(
+    repetitions: u16,
+    filter: Option<String>,
+    bin_dir: Option<PathBuf>,
+) -> crate::count::CountArgs {
+    crate::count::CountArgs {
+        filter,
+        json: None,
+        repetitions,
+        lane: crate::count::LaneChoice::Both,
+        bin_dir,
+    }
+}
+
+/// Prints and writes the count lane's verdicts, and turns them into the exit status.
+pub fn conclude_counts(
+    judged: &[concurrency_costs::count::judge::CountJudgement],
+    heading: &str,
+    outputs: &Outputs,
+) -> Result<ExitCode, BadInput> {
+    use concurrency_costs::count::report;
+    let table = report::markdown(judged, heading);
+    print!("{table}");
+    outputs.write(&table, &report::json(judged))?;
+    Ok(match crate::count::regressed(judged) {
+        0 => ExitCode::SUCCESS,
+        _ => ExitCode::from(1),
+    })
+}
+
+/// A worktree of this repository at `commit`, in target/compare/tree (made afresh).
+pub fn worktree_of(commit: &str) -> Result<PathBuf, BadInput> {
+    let tree = PathBuf::from("target/compare/tree");
+    let git = |args: &[&str]| {
+        let status = concurrency_costs::process::run_bounded(
+            std::process::Command::new("git")
+                .args(args)
+                .stdout(std::process::Stdio::null()),
+            Duration::from_secs(300),
+        );
+        match status {
+            Ok(s) if s.success() => Ok(()),
+            Ok(s) => Err(BadInput::Cannot(format!("git {}: {s}", args.join(" ")))),
+            Err(e) => Err(BadInput::Cannot(format!("git {}: {e}", args.join(" ")))),
+        }
+    };
+    let _ = git(&["worktree", "remove", "--force", "target/compare/tree"]);
+    let _ = std::fs::remove_dir_all(&tree);
+    git(&["worktree", "prune"])?;
+    git(&[
+        "worktree",
+        "add",
+        "--quiet",
+        "--detach",
+        "target/compare/tree",
+        commit,
+    ])?;
+    Ok(std::env::current_dir().unwrap_or_default().join(tree))
 }
 
 #[derive(Args)]
@@ -116,6 +207,21 @@ pub struct CheckArgs {
     /// nightly gate compares the head with, paired (`scripts/check.sh --paired`).
     #[arg(long)]
     print_commit: bool,
+    /// Judge this tree's counts against baselines/<NAME>.counts.json instead (`costs record
+    /// --counts`); where what they depend on differs here, count their commit instead.
+    #[arg(long, conflicts_with_all = ["criterion_dirs", "print_commit"])]
+    counts: bool,
+    /// With --counts: the smallest growth of a count, in percent, that fails (more where the
+    /// count's spread is larger: three times it).
+    #[arg(long, default_value_t = 1.0, requires = "counts", value_parser = percentage)]
+    count_threshold: f64,
+    /// With --counts: how many times each lane counts every benchmark.
+    #[arg(long, default_value_t = 3, requires = "counts", value_parser = clap::value_parser!(u16).range(2..))]
+    repetitions: u16,
+    /// With --counts: count the bench executables in DIR (file name = bench name) instead of
+    /// building this tree's.
+    #[arg(long, value_name = "DIR", requires = "counts")]
+    bin_dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -188,6 +294,17 @@ pub struct CompareArgs {
     /// How many runs --replay makes.
     #[arg(long, default_value_t = 100, requires = "replay")]
     runs: usize,
+    /// Time only: leave out the count lane (instructions under valgrind; syscalls, switches
+    /// and faults from the kernel), which otherwise counts both builds first.
+    #[arg(long)]
+    no_counts: bool,
+    /// The smallest growth of a count, in percent, that fails (more where the count's spread
+    /// is larger: three times it).
+    #[arg(long, default_value_t = 1.0, value_parser = percentage)]
+    count_threshold: f64,
+    /// How many times each lane counts every benchmark of each build.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(2..))]
+    count_repetitions: u16,
     #[command(flatten)]
     outputs: Outputs,
 }
@@ -199,6 +316,16 @@ fn is_dirty(commit: &str) -> bool {
 
 pub fn record(args: &RecordArgs) -> Result<ExitCode, BadInput> {
     let env = Environment::capture();
+    if args.counts {
+        let path = crate::count::counts_path(&args.baseline, &Machine::of(&env))?;
+        std::fs::create_dir_all(args.baselines_dir())
+            .map_err(|e| BadInput::Unwritable(path.clone(), e))?;
+        return crate::count::record(
+            &path,
+            &counting(args.repetitions, None, args.bin_dir.clone()),
+            args.allow_dirty,
+        );
+    }
     if is_dirty(&env.commit) && !args.allow_dirty {
         return Err(BadInput::Dirty(env.commit));
     }
@@ -251,6 +378,16 @@ impl RecordArgs {
 
 pub fn check(args: &CheckArgs) -> Result<ExitCode, BadInput> {
     let here = Machine::of(&Environment::capture());
+    if args.counts {
+        let path = crate::count::counts_path(&args.baseline, &here)?;
+        let counting = counting(args.repetitions, None, args.bin_dir.clone());
+        return crate::count::check(
+            &path,
+            &counting,
+            args.count_threshold / 100.0,
+            &args.outputs,
+        );
+    }
     let path = args.baseline.path(&here)?;
     let stored = store::load(&path)?;
     if stored.machine != here && !args.allow_other_machine {
@@ -373,7 +510,7 @@ fn conclude(
 }
 
 /// The bench executables in `dir` (file name = bench name).
-fn binaries_in(dir: &Path) -> Result<Vec<BenchBinary>, BadInput> {
+pub fn binaries_in(dir: &Path) -> Result<Vec<BenchBinary>, BadInput> {
     let entries = std::fs::read_dir(dir).map_err(|e| BadInput::Unreadable(dir.to_path_buf(), e))?;
     Ok(entries
         .flatten()
@@ -409,16 +546,29 @@ pub fn compare(args: &CompareArgs) -> Result<ExitCode, BadInput> {
     if !args.replay.is_empty() {
         return replay_kept(args, threshold);
     }
-    let (measured, mut extra) = match &args.rejudge {
+    let (measured, mut extra, counted) = match &args.rejudge {
         Some(file) => {
             let bytes = std::fs::read(file).map_err(|e| BadInput::Unreadable(file.clone(), e))?;
             let measured: Measured =
                 serde_json::from_slice(&bytes).map_err(|e| BadInput::Corrupt(file.clone(), e))?;
-            (measured, Vec::new())
+            (measured, Vec::new(), None)
         }
-        None => measure(args, threshold)?,
+        None => {
+            let counted = count_both(args)?;
+            let (measured, extra) = measure(args, threshold)?;
+            (measured, extra, counted)
+        }
     };
     let mut judgements = paired::judge(&measured, threshold, args.outputs.slowdown());
+    if let Some(counted) = counted {
+        judgements = judgements
+            .into_iter()
+            .map(|j| match counted.get(&j.id) {
+                Some(c) => j.with_counts(c.clone()),
+                None => j,
+            })
+            .collect();
+    }
     judgements.append(&mut extra);
     let heading = format!(
         "Head against base: {} measured in {:.1} min, threshold {}%",
@@ -427,6 +577,32 @@ pub fn compare(args: &CompareArgs) -> Result<ExitCode, BadInput> {
         args.threshold
     );
     conclude(&judgements, &heading, "paired", &args.outputs, "the base")
+}
+
+/// The count lane of a comparison: both builds counted, the head judged against the base;
+/// `None` when asked not to.
+fn count_both(
+    args: &CompareArgs,
+) -> Result<Option<BTreeMap<String, concurrency_costs::count::judge::CountJudgement>>, BadInput> {
+    if args.no_counts {
+        return Ok(None);
+    }
+    let (Some(base), Some(head)) = (&args.base_bin, &args.head_bin) else {
+        return Ok(None);
+    };
+    let counting = counting(args.count_repetitions, args.filter.clone(), None);
+    let (judged, seconds) = crate::count::compare_builds(
+        &binaries_in(base)?,
+        &binaries_in(head)?,
+        &counting,
+        args.count_threshold / 100.0,
+    )?;
+    eprintln!(
+        "{} ({:.1} min)",
+        concurrency_costs::count::report::Summary::of(&judged).line(),
+        seconds / 60.0
+    );
+    Ok(Some(crate::count::by_id(judged)))
 }
 
 /// How the engine measures and spends, as the arguments say.
@@ -556,7 +732,7 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
-fn today() -> String {
+pub fn today() -> String {
     concurrency_costs::process::output_bounded(
         std::process::Command::new("date").arg("+%Y-%m-%d"),
         std::time::Duration::from_secs(5),

@@ -21,6 +21,7 @@ pub use self::paired::{
 pub use self::stored::{MIN_STORED_RUNS, stored};
 
 use super::stats::{self, Interval};
+use crate::count::judge::{CountJudgement, CountVerdict};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -69,6 +70,16 @@ pub struct Judgement {
     /// Pairs (paired mode) or this run's rounds (stored mode) behind the verdict.
     pub measurements: usize,
     pub note: Option<String>,
+    /// The count lane's judgement of the same benchmark, where the counts were taken.
+    pub counts: Option<CountJudgement>,
+}
+
+/// Which of the two lanes decided a verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    Time,
+    Counts,
 }
 
 impl Judgement {
@@ -81,6 +92,32 @@ impl Judgement {
             gates_on: None,
             measurements: 0,
             note,
+            counts: None,
+        }
+    }
+
+    /// Joins the count lane's judgement to this (the time lane's). A count beyond its
+    /// tolerance decides: counts are exact where they repeat, so a regression they show is
+    /// one, whatever the clock says; the time lane decides everything else, a slowdown with
+    /// the same counts (the kernel, the scheduler, the memory system) included.
+    pub fn with_counts(mut self, counts: CountJudgement) -> Judgement {
+        match (counts.verdict, self.verdict) {
+            (CountVerdict::Regressed, _) => self.verdict = Verdict::Regressed,
+            (CountVerdict::Improved, v) if v != Verdict::Regressed => {
+                self.verdict = Verdict::Improved
+            }
+            _ => {}
+        }
+        self.counts = Some(counts);
+        self
+    }
+
+    /// The lane whose word the verdict is.
+    pub fn decided_by(&self) -> Lane {
+        match (&self.counts, self.verdict) {
+            (Some(c), Verdict::Regressed) if c.verdict == CountVerdict::Regressed => Lane::Counts,
+            (Some(c), Verdict::Improved) if c.verdict == CountVerdict::Improved => Lane::Counts,
+            _ => Lane::Time,
         }
     }
 

@@ -154,6 +154,7 @@ pub fn paired(id: &str, pairs: &[Pair], threshold: f64, slowdown: f64) -> Judgem
         gates_on: Some((gate + interval.half_width()).exp_m1()),
         measurements: pairs.len(),
         note,
+        counts: None,
     }
 }
 

@@ -82,6 +82,7 @@ pub fn stored(
         gates_on: Some(gate.exp_m1()),
         measurements: run_ns.len(),
         note,
+        counts: None,
     }
 }
 
