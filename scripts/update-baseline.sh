@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Records this machine's baseline from several runs of the suite at the current commit:
 #   scripts/update-baseline.sh [RUNS, default 5]
-# Every run goes into a fresh Criterion directory and is recorded into baselines/<machine>.json.
+# Every run goes into a fresh Criterion directory and is recorded into baselines/<machine>.json;
+# then the counts of the same commit go into baselines/<machine>.counts.json (`costs record
+# --counts`), which a later build is gated against without building this commit again.
 # A baseline holds runs of one commit: recording at a new commit starts a new set, and
 # `costs check` needs 5 runs of it. BENCH_ARGS as for scripts/check.sh.
 set -euo pipefail
@@ -17,3 +19,5 @@ for i in $(seq 1 "$runs"); do
   CRITERION_HOME=$dir COSTS_DIR=target/baseline-runs/costs cargo bench --locked -- "${bench_args[@]}" >&2
   target/release/costs record --criterion-dir "$dir"
 done
+echo "== counts" >&2
+target/release/costs record --counts
