@@ -33,7 +33,7 @@ fn task_spawn(c: &mut Criterion) {
     group.finish();
 
     let mut group = Group::new(c, "task_spawn_batch");
-    group.per_flavour(
+    group.in_steps_of(BATCH as u64).per_flavour(
         |runtime| (runtime.to_string(), BATCH.to_string()),
         |_| Ok(()),
         |b, scheduler| b.iter_custom(|n| scheduler.spawn_batch(BATCH, n).elapsed),

@@ -210,6 +210,8 @@ impl Bencher<'_, '_> {
 pub struct Group<'a> {
     name: String,
     inner: BenchmarkGroup<'a, WallTime>,
+    /// Iterations run in whole steps of this many (a batch, a lap of a ring).
+    step: u64,
 }
 
 impl<'a> Group<'a> {
@@ -217,7 +219,17 @@ impl<'a> Group<'a> {
         Group {
             name: name.to_string(),
             inner: c.benchmark_group(name),
+            step: 1,
         }
+    }
+
+    /// Says that this group's benchmarks run their iterations in whole steps of `step` (tasks
+    /// spawned a batch at a time, hops a lap at a time): a count over a part-filled step would
+    /// not be per iteration, so counting runs use multiples of it. Timing needs nothing: the
+    /// routines scale their time to the iterations asked for.
+    pub fn in_steps_of(&mut self, step: u64) -> &mut Self {
+        self.step = step.max(1);
+        self
     }
 
     /// Criterion's own group, for settings such as the sampling mode.
@@ -261,6 +273,7 @@ impl<'a> Group<'a> {
         let id = self.id(function, parameter);
         let mut ran = false;
         let counting = crate::count::bench_process::mode();
+        let step = self.step;
         self.inner
             .bench_function(Self::criterion_id(function, parameter), |b| {
                 // Criterion calls this once per warm-up batch and per sample, and not at all
@@ -269,7 +282,7 @@ impl<'a> Group<'a> {
                 watchdog::beat(&id, "timing a sample");
                 match counting {
                     Some(mode) => {
-                        mode.count(&id, &mut f);
+                        mode.count(&id, step, &mut f);
                         // Criterion's test mode wants its own bencher to have run.
                         b.iter(|| ())
                     }
@@ -420,6 +433,8 @@ impl<'a> Group<'a> {
                 continue;
             };
             let mut total = RingRun::default();
+            // Hops run a lap of the ring at a time.
+            self.in_steps_of(members as u64);
             self.bench(function, &parameter, |b| {
                 b.iter_custom(|hops| {
                     let run = scheduler.ring(members, hops);
@@ -428,6 +443,7 @@ impl<'a> Group<'a> {
                     run.elapsed
                 })
             });
+            self.in_steps_of(1);
             self.mark(function, &parameter, "shutting the runtime down");
             drop(scheduler);
             if total.hops > 0 {

@@ -46,6 +46,18 @@ const MAX_ITERATIONS: u64 = 1 << 20;
 pub enum Lane {
     Kernel,
     Instructions,
+    /// Only find each benchmark's N, natively, for an instructions lane without a kernel lane.
+    Calibrate,
+}
+
+impl Lane {
+    pub fn name(self) -> &'static str {
+        match self {
+            Lane::Kernel => "kernel",
+            Lane::Instructions => "instructions",
+            Lane::Calibrate => "calibrate",
+        }
+    }
 }
 
 /// What the bench process reports for one benchmark.
@@ -129,7 +141,7 @@ impl CountMode {
                 Ok(c) => (Some(Mutex::new(c)), None),
                 Err(why) => (None, Some(why)),
             },
-            Lane::Instructions => (None, None),
+            Lane::Instructions | Lane::Calibrate => (None, None),
         };
         Ok(Some(CountMode {
             lane,
@@ -141,11 +153,12 @@ impl CountMode {
         }))
     }
 
-    /// Counts one benchmark and reports it, or reports why it was not counted.
-    pub fn count(&self, id: &str, f: &mut dyn FnMut(&mut Bencher<'_, '_>)) {
+    /// Counts one benchmark, whose iterations come in whole steps of `step`, and reports
+    /// it, or reports why it was not counted.
+    pub fn count(&self, id: &str, step: u64, f: &mut dyn FnMut(&mut Bencher<'_, '_>)) {
         let line = match self.cannot_count(id) {
             Some(why) => Line::skipped(id, why),
-            None => self.counted(id, f),
+            None => self.counted(id, step.max(1), f),
         };
         let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
         let json = serde_json::to_string(&line).expect("serialisable");
@@ -160,17 +173,19 @@ impl CountMode {
         }
         match self.lane {
             Lane::Instructions => super::skips::under_valgrind(id).map(str::to_string),
-            Lane::Kernel => None,
+            Lane::Kernel | Lane::Calibrate => None,
         }
     }
 
-    fn counted(&self, id: &str, f: &mut dyn FnMut(&mut Bencher<'_, '_>)) -> Line {
+    fn counted(&self, id: &str, step: u64, f: &mut dyn FnMut(&mut Bencher<'_, '_>)) -> Line {
         crate::watchdog::beat(id, "counting: setting up");
-        f(&mut Bencher::Counted(1));
+        f(&mut Bencher::Counted(step));
         let n = match self.plan.get(id) {
             Some(&n) => n.max(1),
-            None => calibrate(f),
+            None => calibrate(step, f),
         };
+        // Whole steps: a part-filled batch or lap would be counted as if full.
+        let n = n.div_ceil(step) * step;
         crate::watchdog::beat(id, "counting: warming");
         f(&mut Bencher::Counted(n));
         crate::watchdog::beat(id, "counting");
@@ -202,6 +217,7 @@ impl CountMode {
                     }
                 }
             }
+            Lane::Calibrate => {}
             Lane::Instructions => {
                 let mut dumps = self.dumps.lock().unwrap_or_else(PoisonError::into_inner);
                 costs_count_zero();
@@ -231,9 +247,10 @@ impl Line {
 }
 
 /// The smallest power of two of iterations, from [`MIN_ITERATIONS`], that takes
-/// [`CALIBRATION_TARGET`] (or the most allowed). The runs it makes warm the benchmark too.
-fn calibrate(f: &mut dyn FnMut(&mut Bencher<'_, '_>)) -> u64 {
-    let mut n = MIN_ITERATIONS;
+/// [`CALIBRATION_TARGET`] (or the most allowed), in whole steps of `step`. The runs it makes
+/// warm the benchmark too.
+fn calibrate(step: u64, f: &mut dyn FnMut(&mut Bencher<'_, '_>)) -> u64 {
+    let mut n = MIN_ITERATIONS.div_ceil(step) * step;
     loop {
         let start = Instant::now();
         f(&mut Bencher::Counted(n));

@@ -132,7 +132,25 @@ pub fn count(
                     found.merge_into(&mut all, scratch);
                 }
             }
-            Err(why) => not_counted(&mut all, &ids, "kernel", why),
+            Err(why) => {
+                not_counted(&mut all, &ids, "kernel", why);
+                if instructions.is_ok() {
+                    // The instructions lane counts the N a native run finds.
+                    let pass = Pass {
+                        binary,
+                        lane: Lane::Calibrate,
+                        repetition: 1,
+                        plan: plan.clone(),
+                    };
+                    let found = pass.run(settings, scratch)?;
+                    progress(&found.said);
+                    plan = found
+                        .lines
+                        .iter()
+                        .filter_map(|l| Some((l.id.clone(), l.iterations?)))
+                        .collect();
+                }
+            }
         }
         match &instructions {
             Ok(()) => plans.push((binary, plan)),
@@ -244,10 +262,7 @@ struct Found {
 impl Pass<'_> {
     fn run(&self, settings: &Settings, scratch: &Path) -> Result<Found, String> {
         let repetition = self.repetition;
-        let lane = match self.lane {
-            Lane::Kernel => "kernel",
-            Lane::Instructions => "instructions",
-        };
+        let lane = self.lane.name();
         let dir = scratch.join(format!("{}-{lane}-{repetition}", self.binary.name));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -261,7 +276,9 @@ impl Pass<'_> {
         };
         write(&plan, &serde_json::to_vec(&self.plan).expect("a map"))?;
         let (mut command, limit) = match self.lane {
-            Lane::Kernel => (std::process::Command::new(&self.binary.path), NATIVE_LIMIT),
+            Lane::Kernel | Lane::Calibrate => {
+                (std::process::Command::new(&self.binary.path), NATIVE_LIMIT)
+            }
             Lane::Instructions => {
                 let mut c = callgrind::command(&self.binary.path, &dir);
                 c.env(crate::watchdog::BOUND_VARIABLE, VALGRIND_WATCHDOG_SECS);
@@ -321,10 +338,7 @@ impl Pass<'_> {
 impl Found {
     /// Adds each benchmark's values per iteration, and every reason one was not counted.
     fn merge_into(self, all: &mut BTreeMap<String, Counted>, scratch: &Path) {
-        let lane = match self.lane {
-            Lane::Kernel => "kernel",
-            Lane::Instructions => "instructions",
-        };
+        let lane = self.lane.name();
         let mut reached = std::collections::BTreeSet::new();
         for line in &self.lines {
             reached.insert(line.id.clone());
