@@ -40,15 +40,15 @@ impl CountChange {
         }
     }
 
-    /// `instructions +5.0% (1200 → 1260)`.
+    /// `instructions +5.0% (1200 → 1260)`; from nothing, the change an iteration instead
+    /// (`major_faults +1.00 an iteration (0.00 → 1.00)`).
     pub fn describe(&self) -> String {
-        let pct = self.relative();
-        let pct = match pct.is_finite() {
-            true => crate::units::signed_pct(pct),
-            false => "new".into(),
+        let change = match self.base {
+            0.0 => format!("{:+.2} an iteration", self.head),
+            _ => crate::units::signed_pct(self.relative()),
         };
         format!(
-            "{} {pct} ({} → {})",
+            "{} {change} ({} → {})",
             self.count,
             short(self.base),
             short(self.head)
@@ -232,6 +232,20 @@ mod tests {
         assert_eq!(
             judge(&base, &faulting, 0.01).verdict,
             CountVerdict::Regressed
+        );
+    }
+
+    #[test]
+    fn a_count_from_nothing_is_described_per_iteration() {
+        let from_nothing = CountChange {
+            count: "major_faults".into(),
+            base: 0.0,
+            head: 1.0,
+            tolerance: 0.5,
+        };
+        assert_eq!(
+            from_nothing.describe(),
+            "major_faults +1.00 an iteration (0.00 → 1.00)"
         );
     }
 
