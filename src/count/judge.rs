@@ -88,8 +88,11 @@ impl CountJudgement {
     }
 
     /// The change to show beside the time: the deciding count's, else the instructions'
-    /// (or the first count judged).
+    /// (or the first count judged); none for a benchmark left to the time lane.
     pub fn shown_change(&self) -> Option<&CountChange> {
+        if self.verdict == CountVerdict::NotCounted {
+            return None;
+        }
         self.decided_by.as_ref().or_else(|| {
             self.changes
                 .iter()

@@ -3,6 +3,7 @@
 //! the table).
 
 use super::judge::{Judgement, Lane, Verdict};
+use crate::count::judge::CountVerdict;
 use crate::units::signed_pct;
 use serde::Serialize;
 
@@ -60,7 +61,11 @@ impl Summary {
             gates_within_10_pct: gates.iter().filter(|g| **g <= 0.10).count(),
             counted: judgements
                 .iter()
-                .filter(|j| j.counts.as_ref().is_some_and(|c| !c.changes.is_empty()))
+                .filter(|j| {
+                    j.counts
+                        .as_ref()
+                        .is_some_and(|c| c.verdict != CountVerdict::NotCounted)
+                })
                 .count(),
             decided_by_counts: judgements
                 .iter()
@@ -165,11 +170,12 @@ fn table(rows: &[&Judgement]) -> String {
             Lane::Time => "time",
             Lane::Counts => "counts",
         };
-        let counts = j.counts.as_ref().map_or("—".into(), |c| {
-            c.shown_change()
+        let counts = j.counts.as_ref().map_or("—".into(), |c| match c.verdict {
+            CountVerdict::NotCounted => format!("not counted: {}", c.note.as_deref().unwrap_or("")),
+            _ => c
+                .shown_change()
                 .map(|change| change.describe())
-                .or(c.note.clone())
-                .unwrap_or_default()
+                .unwrap_or_default(),
         });
         out.push_str(&format!(
             "| `{}` | {} | {lane} | {change} | {interval} | {gate} | {} | {counts} | {} |\n",
@@ -310,6 +316,54 @@ mod tests {
     fn a_run_that_could_see_everything_has_no_blind_spots() {
         let md = markdown(&[judged("a/quiet", Verdict::Inconclusive, 0.0)], "check");
         assert!(!md.contains("Blind spots"), "{md}");
+    }
+
+    #[test]
+    fn a_count_beyond_its_tolerance_fails_an_inconclusive_time_and_says_which_lane_decided() {
+        use crate::count::judge::{CountChange, CountJudgement};
+        let instructions = CountChange {
+            count: "instructions".into(),
+            base: 200.0,
+            head: 204.0,
+            tolerance: 2.0,
+        };
+        let counts = |verdict| CountJudgement {
+            id: "a/more_work".into(),
+            verdict,
+            decided_by: (verdict == CountVerdict::Regressed).then(|| instructions.clone()),
+            changes: vec![instructions.clone()],
+            note: None,
+        };
+        let more_work = judged("a/more_work", Verdict::Inconclusive, 0.01)
+            .with_counts(counts(CountVerdict::Regressed));
+        let same_work = Judgement {
+            id: "b/same_work".into(),
+            ..judged("b/same_work", Verdict::Inconclusive, 0.0)
+        }
+        .with_counts(counts(CountVerdict::Unchanged));
+        assert_eq!(more_work.verdict, Verdict::Regressed);
+        assert_eq!(
+            same_work.verdict,
+            Verdict::Inconclusive,
+            "counts never clear time"
+        );
+        let md = markdown(&[more_work.clone(), same_work.clone()], "check");
+        assert!(
+            md.contains("| `a/more_work` | **REGRESSED** | counts | +1.0%"),
+            "{md}"
+        );
+        assert!(md.contains("instructions +2.0% (200 → 204)"), "{md}");
+        assert!(
+            md.contains("| `b/same_work` | inconclusive | time |"),
+            "{md}"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&json(&[more_work, same_work], "paired")).unwrap();
+        assert_eq!(doc["benchmarks"][0]["lane"], "counts");
+        assert_eq!(doc["benchmarks"][0]["count"], "instructions");
+        assert_eq!(doc["benchmarks"][1]["lane"], "time");
+        assert_eq!(doc["summary"]["decided_by_counts"], 1);
+        assert_eq!(doc["summary"]["counted"], 2);
     }
 
     #[test]

@@ -281,7 +281,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "FILE", default_value = "target/compare/pairs.json")]
     pairs: PathBuf,
     /// Judge the pairs kept in FILE instead of measuring (with another --threshold or
-    /// --simulate-slowdown).
+    /// --simulate-slowdown): the time lane only, counts are not kept with the pairs.
     #[arg(long, value_name = "FILE")]
     rejudge: Option<PathBuf>,
     /// Estimate the gate instead of measuring: run the engine --runs times on pairs drawn at
