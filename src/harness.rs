@@ -282,7 +282,7 @@ impl<'a> Group<'a> {
                 watchdog::beat(&id, "timing a sample");
                 match counting {
                     Some(mode) => {
-                        mode.count(&id, step, &mut f);
+                        mode.count(&id, step, &mut |n| f(&mut Bencher::Counted(n)));
                         // Criterion's test mode wants its own bencher to have run.
                         b.iter(|| ())
                     }

@@ -1,8 +1,8 @@
 //! What a bench executable does when `costs count` starts it to count instead of time.
 //!
 //! `costs count` runs each executable in Criterion's test mode (which calls every selected
-//! benchmark once) with [`LANE_VARIABLE`] set. The harness then hands each benchmark here
-//! instead of timing it. A benchmark is run once to build its state (partners, runtimes,
+//! benchmark once) with [`LANE_VARIABLE`] set. The harness then hands each benchmark here,
+//! as a routine that runs a given number of iterations, instead of timing it. A benchmark is run once to build its state (partners, runtimes,
 //! ballast), then calibrated or told its iteration count N, run N times to warm, and then
 //! counted over N iterations and over 2N: the difference of the two is N iterations with
 //! everything paid once per call (starting a batch, reading the clock) cancelled.
@@ -16,7 +16,6 @@
 //! One JSON line per benchmark goes to the file named by [`OUT_VARIABLE`].
 
 use super::kernel::{Counters, Events};
-use crate::harness::Bencher;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -155,10 +154,10 @@ impl CountMode {
 
     /// Counts one benchmark, whose iterations come in whole steps of `step`, and reports
     /// it, or reports why it was not counted.
-    pub fn count(&self, id: &str, step: u64, f: &mut dyn FnMut(&mut Bencher<'_, '_>)) {
+    pub fn count(&self, id: &str, step: u64, run: &mut dyn FnMut(u64)) {
         let line = match self.cannot_count(id) {
             Some(why) => Line::skipped(id, why),
-            None => self.counted(id, step.max(1), f),
+            None => self.counted(id, step.max(1), run),
         };
         let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
         let json = serde_json::to_string(&line).expect("serialisable");
@@ -177,17 +176,17 @@ impl CountMode {
         }
     }
 
-    fn counted(&self, id: &str, step: u64, f: &mut dyn FnMut(&mut Bencher<'_, '_>)) -> Line {
+    fn counted(&self, id: &str, step: u64, run: &mut dyn FnMut(u64)) -> Line {
         crate::watchdog::beat(id, "counting: setting up");
-        f(&mut Bencher::Counted(step));
+        run(step);
         let n = match self.plan.get(id) {
             Some(&n) => n.max(1),
-            None => calibrate(step, f),
+            None => calibrate(step, run),
         };
         // Whole steps: a part-filled batch or lap would be counted as if full.
         let n = n.div_ceil(step) * step;
         crate::watchdog::beat(id, "counting: warming");
-        f(&mut Bencher::Counted(n));
+        run(n);
         crate::watchdog::beat(id, "counting");
         let mut line = Line {
             id: id.to_string(),
@@ -207,7 +206,7 @@ impl CountMode {
                     .unwrap_or_else(PoisonError::into_inner);
                 let mut span = |iterations| -> Result<Events, String> {
                     let before = counters.read().map_err(|e| e.to_string())?;
-                    f(&mut Bencher::Counted(iterations));
+                    run(iterations);
                     Ok(counters.read().map_err(|e| e.to_string())? - before)
                 };
                 match (span(n), span(2 * n)) {
@@ -221,9 +220,9 @@ impl CountMode {
             Lane::Instructions => {
                 let mut dumps = self.dumps.lock().unwrap_or_else(PoisonError::into_inner);
                 costs_count_zero();
-                f(&mut Bencher::Counted(n));
+                run(n);
                 costs_count_dump();
-                f(&mut Bencher::Counted(2 * n));
+                run(2 * n);
                 costs_count_dump();
                 line.dumps = Some([*dumps + 1, *dumps + 2]);
                 *dumps += 2;
@@ -249,11 +248,11 @@ impl Line {
 /// The smallest power of two of iterations, from [`MIN_ITERATIONS`], that takes
 /// [`CALIBRATION_TARGET`] (or the most allowed), in whole steps of `step`. The runs it makes
 /// warm the benchmark too.
-fn calibrate(step: u64, f: &mut dyn FnMut(&mut Bencher<'_, '_>)) -> u64 {
+fn calibrate(step: u64, run: &mut dyn FnMut(u64)) -> u64 {
     let mut n = MIN_ITERATIONS.div_ceil(step) * step;
     loop {
         let start = Instant::now();
-        f(&mut Bencher::Counted(n));
+        run(n);
         if start.elapsed() >= CALIBRATION_TARGET || n >= MAX_ITERATIONS {
             return n;
         }
