@@ -54,6 +54,34 @@ impl CountArgs {
     }
 }
 
+/// How `costs record --counts` and `costs check --counts` count.
+#[derive(Args, Clone)]
+pub struct StoredCountArgs {
+    /// With --counts: how many times each lane counts every benchmark.
+    #[arg(long, default_value_t = 3, requires = "counts", value_parser = clap::value_parser!(u16).range(2..))]
+    pub repetitions: u16,
+    /// With --counts: count the bench executables in DIR (file name = bench name) instead of
+    /// building this tree's.
+    #[arg(long, value_name = "DIR", requires = "counts")]
+    pub bin_dir: Option<PathBuf>,
+}
+
+/// How `costs compare` counts both builds.
+#[derive(Args, Clone)]
+pub struct CompareCountArgs {
+    /// Time only: leave out the count lane (instructions under valgrind; syscalls, switches
+    /// and faults from the kernel), which otherwise counts both builds first.
+    #[arg(long)]
+    pub no_counts: bool,
+    /// The smallest growth of a count, in percent, that fails (more where the count's spread
+    /// is larger: three times it).
+    #[arg(long, default_value_t = 1.0, value_parser = crate::gate::percentage)]
+    pub count_threshold: f64,
+    /// How many times each lane counts every benchmark of each build.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(2..))]
+    pub count_repetitions: u16,
+}
+
 /// Where the processes' output lives while a count runs.
 fn scratch() -> PathBuf {
     let target =
@@ -224,7 +252,7 @@ pub fn check(
                 differences.join("; "),
                 stored.commit
             );
-            let tree = crate::gate::worktree_of(&stored.commit)?;
+            let tree = worktree_of(&stored.commit)?;
             // cargo runs inside the tree: a relative target directory would land there.
             let target = std::env::current_dir()
                 .unwrap_or_default()
@@ -236,7 +264,7 @@ pub fn check(
     let head = count_binaries(&binaries(args)?, args)?.benchmarks;
     let judged = judge_all(&base, &head, threshold, args.filter.as_deref())?;
     let heading = format!("Counts against {} ({})", path.display(), stored.commit);
-    crate::gate::conclude_counts(&judged, &heading, outputs)
+    conclude_counts(&judged, &heading, outputs)
 }
 
 /// Every benchmark of `head` against the same ID in `base`; a stored benchmark this count
@@ -306,4 +334,85 @@ pub fn regressed(judged: &[CountJudgement]) -> usize {
         .iter()
         .filter(|j| j.verdict == CountVerdict::Regressed)
         .count()
+}
+
+/// The count settings of a gate command: every lane, the whole suite (or `filter`), this
+/// tree's executables (or those in `bin_dir`).
+pub fn counting(repetitions: u16, filter: Option<String>, bin_dir: Option<PathBuf>) -> CountArgs {
+    CountArgs {
+        filter,
+        json: None,
+        repetitions,
+        lane: LaneChoice::Both,
+        bin_dir,
+    }
+}
+
+/// Prints and writes the count lane's verdicts, and turns them into the exit status.
+pub fn conclude_counts(
+    judged: &[CountJudgement],
+    heading: &str,
+    outputs: &crate::gate::Outputs,
+) -> Result<ExitCode, BadInput> {
+    use concurrency_costs::count::report;
+    let table = report::markdown(judged, heading);
+    print!("{table}");
+    outputs.write(&table, &report::json(judged))?;
+    Ok(match regressed(judged) {
+        0 => ExitCode::SUCCESS,
+        _ => ExitCode::from(1),
+    })
+}
+
+/// A worktree of this repository at `commit`, in target/compare/tree (made afresh).
+pub fn worktree_of(commit: &str) -> Result<PathBuf, BadInput> {
+    let tree = PathBuf::from("target/compare/tree");
+    let git = |args: &[&str]| {
+        let status = concurrency_costs::process::run_bounded(
+            std::process::Command::new("git")
+                .args(args)
+                .stdout(std::process::Stdio::null()),
+            std::time::Duration::from_secs(300),
+        );
+        match status {
+            Ok(s) if s.success() => Ok(()),
+            Ok(s) => Err(BadInput::Cannot(format!("git {}: {s}", args.join(" ")))),
+            Err(e) => Err(BadInput::Cannot(format!("git {}: {e}", args.join(" ")))),
+        }
+    };
+    let _ = git(&["worktree", "remove", "--force", "target/compare/tree"]);
+    let _ = std::fs::remove_dir_all(&tree);
+    git(&["worktree", "prune"])?;
+    git(&[
+        "worktree",
+        "add",
+        "--quiet",
+        "--detach",
+        "target/compare/tree",
+        commit,
+    ])?;
+    Ok(std::env::current_dir().unwrap_or_default().join(tree))
+}
+
+/// The count lane of a comparison: both builds counted, the head judged against the base;
+/// `None` without both builds.
+pub fn compare_lane(
+    args: &crate::gate::CompareArgs,
+) -> Result<Option<BTreeMap<String, CountJudgement>>, BadInput> {
+    let (Some(base), Some(head)) = (&args.base_bin, &args.head_bin) else {
+        return Ok(None);
+    };
+    let counting = counting(args.counting.count_repetitions, args.filter.clone(), None);
+    let (judged, seconds) = compare_builds(
+        &crate::gate::binaries_in(base)?,
+        &crate::gate::binaries_in(head)?,
+        &counting,
+        args.counting.count_threshold / 100.0,
+    )?;
+    eprintln!(
+        "{} ({:.1} min)",
+        concurrency_costs::count::report::Summary::of(&judged).line(),
+        seconds / 60.0
+    );
+    Ok(Some(by_id(judged)))
 }

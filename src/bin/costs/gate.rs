@@ -84,13 +84,8 @@ pub struct RecordArgs {
     /// baselines/<NAME>.counts.json, with what they depend on.
     #[arg(long, conflicts_with = "criterion_dirs")]
     counts: bool,
-    /// With --counts: how many times each lane counts every benchmark.
-    #[arg(long, default_value_t = 3, requires = "counts", value_parser = clap::value_parser!(u16).range(2..))]
-    repetitions: u16,
-    /// With --counts: count the bench executables in DIR (file name = bench name) instead of
-    /// building this tree's.
-    #[arg(long, value_name = "DIR", requires = "counts")]
-    bin_dir: Option<PathBuf>,
+    #[command(flatten)]
+    stored_counts: crate::count::StoredCountArgs,
 }
 
 #[derive(Args)]
@@ -129,68 +124,6 @@ impl Outputs {
     }
 }
 
-/// The count settings of a gate command: every lane, the whole suite (or `filter`), this
-/// tree's executables (or those in `bin_dir`).
-fn counting(
-    repetitions: u16,
-    filter: Option<String>,
-    bin_dir: Option<PathBuf>,
-) -> crate::count::CountArgs {
-    crate::count::CountArgs {
-        filter,
-        json: None,
-        repetitions,
-        lane: crate::count::LaneChoice::Both,
-        bin_dir,
-    }
-}
-
-/// Prints and writes the count lane's verdicts, and turns them into the exit status.
-pub fn conclude_counts(
-    judged: &[concurrency_costs::count::judge::CountJudgement],
-    heading: &str,
-    outputs: &Outputs,
-) -> Result<ExitCode, BadInput> {
-    use concurrency_costs::count::report;
-    let table = report::markdown(judged, heading);
-    print!("{table}");
-    outputs.write(&table, &report::json(judged))?;
-    Ok(match crate::count::regressed(judged) {
-        0 => ExitCode::SUCCESS,
-        _ => ExitCode::from(1),
-    })
-}
-
-/// A worktree of this repository at `commit`, in target/compare/tree (made afresh).
-pub fn worktree_of(commit: &str) -> Result<PathBuf, BadInput> {
-    let tree = PathBuf::from("target/compare/tree");
-    let git = |args: &[&str]| {
-        let status = concurrency_costs::process::run_bounded(
-            std::process::Command::new("git")
-                .args(args)
-                .stdout(std::process::Stdio::null()),
-            Duration::from_secs(300),
-        );
-        match status {
-            Ok(s) if s.success() => Ok(()),
-            Ok(s) => Err(BadInput::Cannot(format!("git {}: {s}", args.join(" ")))),
-            Err(e) => Err(BadInput::Cannot(format!("git {}: {e}", args.join(" ")))),
-        }
-    };
-    let _ = git(&["worktree", "remove", "--force", "target/compare/tree"]);
-    let _ = std::fs::remove_dir_all(&tree);
-    git(&["worktree", "prune"])?;
-    git(&[
-        "worktree",
-        "add",
-        "--quiet",
-        "--detach",
-        "target/compare/tree",
-        commit,
-    ])?;
-    Ok(std::env::current_dir().unwrap_or_default().join(tree))
-}
-
 #[derive(Args)]
 pub struct CheckArgs {
     #[command(flatten)]
@@ -215,23 +148,18 @@ pub struct CheckArgs {
     /// count's spread is larger: three times it).
     #[arg(long, default_value_t = 1.0, requires = "counts", value_parser = percentage)]
     count_threshold: f64,
-    /// With --counts: how many times each lane counts every benchmark.
-    #[arg(long, default_value_t = 3, requires = "counts", value_parser = clap::value_parser!(u16).range(2..))]
-    repetitions: u16,
-    /// With --counts: count the bench executables in DIR (file name = bench name) instead of
-    /// building this tree's.
-    #[arg(long, value_name = "DIR", requires = "counts")]
-    bin_dir: Option<PathBuf>,
+    #[command(flatten)]
+    stored_counts: crate::count::StoredCountArgs,
 }
 
 #[derive(Args)]
 pub struct CompareArgs {
     /// The base build's bench executables (file name = bench name), as `--collect` leaves them.
     #[arg(long, value_name = "DIR", required_unless_present_any = ["rejudge", "collect", "replay"])]
-    base_bin: Option<PathBuf>,
+    pub base_bin: Option<PathBuf>,
     /// The head build's bench executables.
     #[arg(long, value_name = "DIR", required_unless_present_any = ["rejudge", "collect", "replay"])]
-    head_bin: Option<PathBuf>,
+    pub head_bin: Option<PathBuf>,
     /// Build the benches of the crate checked out at TREE and copy the executables into
     /// --into, then exit (no comparison). Build both sides in one TREE and one --target-dir,
     /// one after the other: a build's path goes into its symbols and layout, and moved a
@@ -246,7 +174,7 @@ pub struct CompareArgs {
     target_dir: PathBuf,
     /// Compare only the benchmarks whose ID matches this regular expression.
     #[arg(long, value_name = "REGEX")]
-    filter: Option<String>,
+    pub filter: Option<String>,
     /// Wall-clock minutes to spend measuring; the undecided get the time left after the
     /// first quads.
     #[arg(long, value_name = "MIN", default_value_t = 14.0, value_parser = percentage)]
@@ -294,17 +222,8 @@ pub struct CompareArgs {
     /// How many runs --replay makes.
     #[arg(long, default_value_t = 100, requires = "replay")]
     runs: usize,
-    /// Time only: leave out the count lane (instructions under valgrind; syscalls, switches
-    /// and faults from the kernel), which otherwise counts both builds first.
-    #[arg(long)]
-    no_counts: bool,
-    /// The smallest growth of a count, in percent, that fails (more where the count's spread
-    /// is larger: three times it).
-    #[arg(long, default_value_t = 1.0, value_parser = percentage)]
-    count_threshold: f64,
-    /// How many times each lane counts every benchmark of each build.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(2..))]
-    count_repetitions: u16,
+    #[command(flatten)]
+    pub counting: crate::count::CompareCountArgs,
     #[command(flatten)]
     outputs: Outputs,
 }
@@ -322,7 +241,11 @@ pub fn record(args: &RecordArgs) -> Result<ExitCode, BadInput> {
             .map_err(|e| BadInput::Unwritable(path.clone(), e))?;
         return crate::count::record(
             &path,
-            &counting(args.repetitions, None, args.bin_dir.clone()),
+            &crate::count::counting(
+                args.stored_counts.repetitions,
+                None,
+                args.stored_counts.bin_dir.clone(),
+            ),
             args.allow_dirty,
         );
     }
@@ -380,7 +303,11 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode, BadInput> {
     let here = Machine::of(&Environment::capture());
     if args.counts {
         let path = crate::count::counts_path(&args.baseline, &here)?;
-        let counting = counting(args.repetitions, None, args.bin_dir.clone());
+        let counting = crate::count::counting(
+            args.stored_counts.repetitions,
+            None,
+            args.stored_counts.bin_dir.clone(),
+        );
         return crate::count::check(
             &path,
             &counting,
@@ -470,15 +397,7 @@ fn conclude(
 ) -> Result<ExitCode, BadInput> {
     let table = report::markdown(judgements, heading);
     print!("{table}");
-    for (file, text) in [
-        (&outputs.markdown, table.clone()),
-        (&outputs.json, report::json(judgements, mode)),
-    ] {
-        if let Some(file) = file {
-            concurrency_costs::durable::write_atomically(file, text.as_bytes())
-                .map_err(|e| BadInput::Unwritable(file.clone(), e))?;
-        }
-    }
+    outputs.write(&table, &report::json(judgements, mode))?;
     let regressed = judgements
         .iter()
         .filter(|j| j.verdict == Verdict::Regressed)
@@ -554,7 +473,10 @@ pub fn compare(args: &CompareArgs) -> Result<ExitCode, BadInput> {
             (measured, Vec::new(), None)
         }
         None => {
-            let counted = count_both(args)?;
+            let counted = match args.counting.no_counts {
+                true => None,
+                false => crate::count::compare_lane(args)?,
+            };
             let (measured, extra) = measure(args, threshold)?;
             (measured, extra, counted)
         }
@@ -577,32 +499,6 @@ pub fn compare(args: &CompareArgs) -> Result<ExitCode, BadInput> {
         args.threshold
     );
     conclude(&judgements, &heading, "paired", &args.outputs, "the base")
-}
-
-/// The count lane of a comparison: both builds counted, the head judged against the base;
-/// `None` when asked not to.
-fn count_both(
-    args: &CompareArgs,
-) -> Result<Option<BTreeMap<String, concurrency_costs::count::judge::CountJudgement>>, BadInput> {
-    if args.no_counts {
-        return Ok(None);
-    }
-    let (Some(base), Some(head)) = (&args.base_bin, &args.head_bin) else {
-        return Ok(None);
-    };
-    let counting = counting(args.count_repetitions, args.filter.clone(), None);
-    let (judged, seconds) = crate::count::compare_builds(
-        &binaries_in(base)?,
-        &binaries_in(head)?,
-        &counting,
-        args.count_threshold / 100.0,
-    )?;
-    eprintln!(
-        "{} ({:.1} min)",
-        concurrency_costs::count::report::Summary::of(&judged).line(),
-        seconds / 60.0
-    );
-    Ok(Some(crate::count::by_id(judged)))
 }
 
 /// How the engine measures and spends, as the arguments say.
