@@ -1,24 +1,38 @@
 //! What more than one integration test needs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// The newest build of example `name`, which `cargo test --all-targets` builds beside the
-/// tests (in `target/<profile>/examples`).
-pub fn example(name: &str) -> PathBuf {
-    let deps = std::env::current_exe().unwrap();
-    let examples = deps.parent().unwrap().parent().unwrap().join("examples");
+/// The newest file in `dir` named `name` or `name-<suffix>` with no extension, whose suffix
+/// passes `suffix_ok`: cargo names a test-profile build `<name>-<hash>`.
+fn newest(dir: &Path, name: &str, suffix_ok: impl Fn(&str) -> bool) -> Option<PathBuf> {
     let prefix = format!("{name}-");
-    let newest = std::fs::read_dir(&examples)
+    std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
             let file = p.file_name().unwrap().to_string_lossy();
-            (file == name || file.starts_with(&prefix)) && p.extension().is_none()
+            let suffix = file.strip_prefix(&prefix);
+            (file == name || suffix.is_some_and(&suffix_ok)) && p.extension().is_none()
         })
-        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok());
-    newest.unwrap_or_else(|| {
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+}
+
+/// Where this test's executable was built (`target/<profile>/deps`).
+fn deps_dir() -> PathBuf {
+    std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The newest build of example `name`, which `cargo test --all-targets` builds beside the
+/// tests (in `target/<profile>/examples`).
+pub fn example(name: &str) -> PathBuf {
+    let examples = deps_dir().parent().unwrap().join("examples");
+    newest(&examples, name, |_| true).unwrap_or_else(|| {
         panic!(
             "no {name} in {}: run the tests with --all-targets (or --examples)",
             examples.display()
@@ -30,29 +44,15 @@ pub fn example(name: &str) -> PathBuf {
 /// which `cargo test --all-targets` builds beside the tests; `None`, said, where it has not.
 #[allow(dead_code)] // Not every test file that shares this module counts benches.
 pub fn bench(name: &str) -> Option<PathBuf> {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let prefix = format!("{name}-");
-    let newest = std::fs::read_dir(&deps)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let file = p.file_name().unwrap().to_string_lossy();
-            file.starts_with(&prefix)
-                && p.extension().is_none()
-                && file[prefix.len()..].chars().all(|c| c.is_ascii_hexdigit())
-        })
-        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok());
-    if newest.is_none() {
+    let deps = deps_dir();
+    let found = newest(&deps, name, |hash| {
+        hash.chars().all(|c| c.is_ascii_hexdigit())
+    });
+    if found.is_none() {
         eprintln!(
             "no build of bench {name} in {}: run the tests with --all-targets",
             deps.display()
         );
     }
-    newest
+    found
 }
