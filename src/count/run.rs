@@ -85,11 +85,8 @@ pub fn count(
         Some(f) => Some(regex::Regex::new(f).map_err(|e| format!("--filter {f:?}: {e}"))?),
         None => None,
     };
-    let kernel = lane_wanted(
-        &lanes.kernel.clone().map(|()| String::new()),
-        settings.kernel,
-    );
-    let instructions = lane_wanted(&lanes.instructions, settings.instructions);
+    let kernel = lane_wanted(lanes.kernel.as_ref().err(), settings.kernel);
+    let instructions = lane_wanted(lanes.instructions.as_ref().err(), settings.instructions);
     let mut all: BTreeMap<String, Counted> = BTreeMap::new();
     let mut callgrind_passes = Vec::new();
     let mut plans = Vec::new();
@@ -129,7 +126,7 @@ pub fn count(
                             .filter_map(|l| Some((l.id.clone(), l.iterations?)))
                             .collect();
                     }
-                    found.merge_into(&mut all, scratch);
+                    found.merge_into(&mut all);
                 }
             }
             Err(why) => {
@@ -177,7 +174,7 @@ pub fn count(
         }
     }
     for found in side_by_side(callgrind_passes, settings, scratch, progress)? {
-        found.merge_into(&mut all, scratch);
+        found.merge_into(&mut all);
     }
     Ok(CountRun {
         benchmarks: all.into_values().collect(),
@@ -185,12 +182,12 @@ pub fn count(
     })
 }
 
-/// Whether to count in a lane: `Ok` when asked for and possible, else why not.
-fn lane_wanted(possible: &Result<String, String>, asked: bool) -> Result<(), String> {
-    match (possible, asked) {
+/// Whether to count in a lane: `Ok` when asked for and not `refused`, else why not.
+fn lane_wanted(refused: Option<&String>, asked: bool) -> Result<(), String> {
+    match (refused, asked) {
         (_, false) => Err("not asked for".into()),
-        (Ok(_), true) => Ok(()),
-        (Err(why), true) => Err(why.clone()),
+        (None, true) => Ok(()),
+        (Some(why), true) => Err(why.clone()),
     }
 }
 
@@ -337,7 +334,7 @@ impl Pass<'_> {
 
 impl Found {
     /// Adds each benchmark's values per iteration, and every reason one was not counted.
-    fn merge_into(self, all: &mut BTreeMap<String, Counted>, scratch: &Path) {
+    fn merge_into(self, all: &mut BTreeMap<String, Counted>) {
         let lane = self.lane.name();
         let mut reached = std::collections::BTreeSet::new();
         for line in &self.lines {
@@ -374,7 +371,7 @@ impl Found {
             }
         }
         // Dump files are large; the lines and the log stay for a failed pass.
-        if self.failed.is_none() && self.dir.starts_with(scratch) {
+        if self.failed.is_none() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
