@@ -392,7 +392,7 @@ fn fixture_run(scratch: &Scratch, run: &str, spin2_ns: u64, filter: &str) {
 }
 
 #[test]
-fn end_to_end_stored_mode_passes_unchanged_fails_20_percent_and_sees_a_filtered_run() {
+fn end_to_end_stored_mode_passes_unchanged_fails_twice_the_work_and_sees_a_filtered_run() {
     let _serial = serial();
     const WORK: u64 = 20_000;
     let scratch = Scratch::new("fixture");
@@ -405,7 +405,11 @@ fn end_to_end_stored_mode_passes_unchanged_fails_20_percent_and_sees_a_filtered_
     let unchanged = scratch.costs(&["check"], &["same"]);
     assert_eq!(unchanged.status.code(), Some(0), "{}", stdout(&unchanged));
 
-    fixture_run(&scratch, "slower", WORK * 6 / 5, "fixture");
+    // Twice the work, not a change near the fence: this checks record, check and their exit
+    // statuses end to end. The stored rule's sensitivity is a property of the host's noise
+    // (its fence reached 18-23% for this fixture while other test binaries ran), measured in
+    // docs/gate-measurements.md and unit-tested on fixed figures in the judge.
+    fixture_run(&scratch, "slower", WORK * 2, "fixture");
     let slower = scratch.costs(&["check"], &["slower"]);
     let table = stdout(&slower);
     assert_eq!(slower.status.code(), Some(1), "{table}");

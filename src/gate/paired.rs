@@ -25,8 +25,12 @@ pub struct Settings {
     pub sample_size: usize,
     /// Quads every benchmark gets before any is judged (two pairs each).
     pub first_quads: usize,
-    /// No benchmark gets more pairs than this.
+    /// Pairs the fixed-look rule judges (its false-alarm rate was measured at this cap).
     pub max_pairs: usize,
+    /// No benchmark gets more pairs than this; past `max_pairs`, only the always-valid rule
+    /// judges them. Pairs kept before it was a setting had none past the cap (0 reads so).
+    #[serde(default)]
+    pub pair_limit: usize,
     pub budget: Duration,
     /// How long one process may take before it is killed and its benchmark counted failed.
     pub process_limit: Duration,
@@ -49,6 +53,22 @@ fn batch_before_it_was_set() -> usize {
 
 fn as_measured() -> f64 {
     1.0
+}
+
+impl Settings {
+    /// The most pairs any benchmark gets.
+    pub fn pair_limit(&self) -> usize {
+        self.pair_limit.max(self.max_pairs)
+    }
+
+    /// How a comparison of `benchmarks` judges: the fixed-look rule up to the cap, the
+    /// always-valid rule past it.
+    pub fn stages(&self, benchmarks: usize) -> judge::Stages {
+        judge::Stages {
+            fixed_pairs: self.max_pairs,
+            benchmarks,
+        }
+    }
 }
 
 /// Which build runs first in a quad.
@@ -184,9 +204,12 @@ fn quad(
 }
 
 /// The benchmarks the next round measures: all of them in the first rounds; after that, the
-/// open ones whose pairs say a few more would settle them ([`settles_soon`]), and when none
-/// is left, every open one that could still gate usefully ([`could_gate_usefully`]), so the
-/// budget is not left unspent while an interval can still narrow.
+/// open ones under the fixed-look rule's cap whose pairs say a few more would settle them
+/// ([`settles_soon`]); when none is left, every open one under the cap that could still gate
+/// usefully ([`could_gate_usefully`]); and when none of those is left either, every open one
+/// that could gate usefully with pairs up to the limit, judged past the cap by the
+/// always-valid rule. So the budget is not left unspent while an interval can still narrow,
+/// and a filtered run of a few benchmarks spends the minutes its user gave.
 fn due<'a>(
     plans: &'a [Plan],
     records: &BTreeMap<String, Record>,
@@ -199,9 +222,10 @@ fn due<'a>(
             .filter(|p| records[&p.id].failure.is_none())
             .collect();
     }
+    let stages = settings.stages(plans.len());
     let open: Vec<(&Plan, judge::PairedEvidence)> = plans
         .iter()
-        .filter(|p| still_open(&p.id, &records[&p.id], settings))
+        .filter(|p| still_open(&p.id, &records[&p.id], settings, stages))
         .map(|p| {
             (
                 p,
@@ -209,25 +233,37 @@ fn due<'a>(
             )
         })
         .collect();
-    let settling: Vec<&Plan> = open
-        .iter()
-        .filter(|(_, evidence)| settles_soon(evidence, settings))
-        .map(|(p, _)| *p)
-        .collect();
+    let under_cap = |plan: &Plan| records[&plan.id].pairs.len() < settings.max_pairs;
+    let chosen = |keep: &dyn Fn(&Plan, &judge::PairedEvidence) -> bool| -> Vec<&'a Plan> {
+        open.iter()
+            .filter(|(p, evidence)| keep(p, evidence))
+            .map(|(p, _)| *p)
+            .collect()
+    };
+    let settling = chosen(&|p, e| under_cap(p) && settles_soon(e, settings));
     if !settling.is_empty() {
         return settling;
     }
-    open.iter()
-        .filter(|(_, evidence)| could_gate_usefully(evidence, settings))
-        .map(|(p, _)| *p)
-        .collect()
+    let useful =
+        chosen(&|p, e| under_cap(p) && could_gate_usefully(e, settings, settings.max_pairs));
+    if !useful.is_empty() {
+        return useful;
+    }
+    chosen(&|_, e| could_gate_usefully(e, settings, settings.pair_limit()))
 }
 
 /// Whether a benchmark can still take pairs and its verdict is still open.
-fn still_open(id: &str, record: &Record, settings: &Settings) -> bool {
+fn still_open(id: &str, record: &Record, settings: &Settings, stages: judge::Stages) -> bool {
     record.failure.is_none()
-        && record.pairs.len() < settings.max_pairs
-        && judge::paired(id, &record.pairs, settings.threshold, settings.slowdown).undecided()
+        && record.pairs.len() < settings.pair_limit()
+        && judge::paired_staged(
+            id,
+            &record.pairs,
+            settings.threshold,
+            settings.slowdown,
+            stages,
+        )
+        .undecided()
 }
 
 /// Whether a benchmark's pairs so far, at their centre and spread, say that two thirds of
@@ -244,24 +280,28 @@ fn settles_soon(evidence: &judge::PairedEvidence, settings: &Settings) -> bool {
         .is_none_or(|pairs| pairs <= settings.max_pairs as f64 * 2.0 / 3.0)
 }
 
-/// Whether `max_pairs` pairs at this spread could gate the benchmark on less than
-/// `USEFUL_GATE`; a bimodal benchmark's prospects are those of its same-mode pairs: their
-/// spread, and the share of further pairs that will land in one mode.
-fn could_gate_usefully(evidence: &judge::PairedEvidence, settings: &Settings) -> bool {
+/// Whether `pairs` pairs at this spread could gate the benchmark on less than `USEFUL_GATE`;
+/// a bimodal benchmark's prospects are those of its same-mode pairs: their spread, and the
+/// share of further pairs that will land in one mode.
+fn could_gate_usefully(
+    evidence: &judge::PairedEvidence,
+    settings: &Settings,
+    pairs: usize,
+) -> bool {
     let Some(sigma) =
         super::stats::robust_sigma(&evidence.ratios).filter(|_| evidence.ratios.len() >= 2)
     else {
         return true;
     };
-    let usable = (settings.max_pairs as f64 * evidence.usable_share()).max(2.0);
+    let usable = (pairs as f64 * evidence.usable_share()).max(2.0);
     let best_half_width =
         super::stats::t_95(usable as usize - 1) * super::stats::MEDIAN_EFFICIENCY * sigma
             / usable.sqrt();
     (settings.threshold.ln_1p() + best_half_width).exp_m1() < USEFUL_GATE
 }
 
-/// A benchmark whose noise would leave it unable to fail on less than this, even with
-/// `max_pairs` pairs, gets no pairs beyond the first quads.
+/// A benchmark whose noise would leave it unable to fail on less than this, even with all the
+/// pairs it may get, gets no pairs beyond the first quads.
 const USEFUL_GATE: f64 = 0.15;
 
 /// The plans, in batches of up to `batch` that share both binaries.
@@ -407,6 +447,7 @@ fn confirm_at_once(
 
 /// Judges what was measured; `slowdown` multiplies every head figure (1.0: as measured).
 pub fn judge(measured: &Measured, threshold: f64, slowdown: f64) -> Vec<Judgement> {
+    let stages = measured.settings.stages(measured.benchmarks.len());
     measured
         .benchmarks
         .iter()
@@ -416,7 +457,7 @@ pub fn judge(measured: &Measured, threshold: f64, slowdown: f64) -> Vec<Judgemen
                 j.measurements = record.pairs.len();
                 j
             }
-            None => judge::paired(id, &record.pairs, threshold, slowdown),
+            None => judge::paired_staged(id, &record.pairs, threshold, slowdown, stages),
         })
         .collect()
 }
@@ -430,6 +471,7 @@ pub(super) fn test_settings() -> Settings {
         sample_size: 10,
         first_quads: 2,
         max_pairs: 24,
+        pair_limit: 24,
         budget: Duration::from_secs(60),
         process_limit: Duration::from_secs(10),
         threshold: 0.02,
@@ -499,6 +541,74 @@ mod tests {
             let verdict = judge::paired(id, &records[id].pairs, 0.02, 1.0).verdict;
             assert_eq!(verdict, Verdict::Regressed, "{id}");
         }
+    }
+
+    /// Spends a budget of `quads` quads on one benchmark whose head is `ratio` times its base,
+    /// each pair's ratio scattered by ±`scatter` (log units), and returns what it measured.
+    fn spend_on_one(ratio: f64, scatter: f64, settings: &Settings, quads: usize) -> Record {
+        let plans = [Plan {
+            id: "a/1".into(),
+            base: PathBuf::from("base"),
+            head: PathBuf::from("head"),
+        }];
+        let wobble = crate::gate::judge::noise(5, 4 * settings.pair_limit(), scatter);
+        let spent = std::cell::Cell::new(0);
+        let mut records = spend_budget(
+            &plans,
+            settings,
+            &|| Duration::from_secs(spent.get() as u64),
+            &mut |_| {},
+            &mut |_, _, records| {
+                let pairs = &mut records.get_mut("a/1").unwrap().pairs;
+                for _ in 0..2 {
+                    let w = wobble[pairs.len()];
+                    pairs.push(Pair {
+                        base_ns: 1000.0,
+                        head_ns: 1000.0 * ratio * w.exp(),
+                    });
+                }
+                spent.set(spent.get() + 1);
+            },
+        );
+        assert!(spent.get() <= quads, "{} quads", spent.get());
+        records.remove("a/1").unwrap()
+    }
+
+    #[test]
+    fn budget_left_at_the_cap_buys_pairs_judged_by_the_always_valid_rule() {
+        // 6% slower, pairs scattered 8%: 24 pairs cannot settle it, and with the cap as the
+        // limit the run stops there with most of its budget unspent.
+        let capped = Settings {
+            budget: Duration::from_secs(200),
+            ..test_settings()
+        };
+        let record = spend_on_one(1.06, 0.08, &capped, 200);
+        assert_eq!(record.pairs.len(), 24);
+        let verdict = |r: &Record, s: &Settings| {
+            judge::paired_staged("a/1", &r.pairs, s.threshold, s.slowdown, s.stages(1)).verdict
+        };
+        assert_eq!(verdict(&record, &capped), Verdict::Inconclusive);
+        // With pairs allowed past the cap, the budget buys them until the verdict settles.
+        let extended = Settings {
+            pair_limit: 240,
+            ..capped
+        };
+        let record = spend_on_one(1.06, 0.08, &extended, 200);
+        assert!(
+            record.pairs.len() > 24 && record.pairs.len() < 240,
+            "{}",
+            record.pairs.len()
+        );
+        assert_eq!(verdict(&record, &extended), Verdict::Regressed);
+        // Identical builds at half the scatter: past the cap, the pairs settle on unchanged.
+        let record = spend_on_one(1.0, 0.04, &extended, 200);
+        assert!(record.pairs.len() > 24, "{}", record.pairs.len());
+        assert_eq!(verdict(&record, &extended), Verdict::Unchanged);
+        // At the full scatter, signs cannot show a change under 2% in 240 pairs: the run
+        // stops at the limit, undecided, rather than calling it unchanged.
+        let record = spend_on_one(1.0, 0.08, &extended, 200);
+        assert_eq!(record.pairs.len(), 240);
+        assert_eq!(verdict(&record, &extended), Verdict::Inconclusive);
     }
 
     fn record(figures: &[(f64, f64)]) -> Record {

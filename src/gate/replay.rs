@@ -152,6 +152,10 @@ pub fn summary(runs: &[Vec<Judgement>]) -> String {
             super::stats::median(&gates)
         })
         .collect();
+    let pairs: Vec<f64> = runs
+        .iter()
+        .map(|run| run.iter().map(|j| j.measurements).sum::<usize>() as f64)
+        .collect();
     let mut failed: BTreeMap<&str, usize> = BTreeMap::new();
     for judgement in runs.iter().flatten() {
         if matches!(judgement.verdict, Verdict::Regressed | Verdict::Improved) {
@@ -166,10 +170,11 @@ pub fn summary(runs: &[Vec<Judgement>]) -> String {
         .map(|(id, n)| format!("{id} ({n})"))
         .collect();
     format!(
-        "regressed: {}\nimproved: {}\nthe median benchmark gates on {:.1}% (median of runs)\nmost often regressed or improved: {}",
+        "regressed: {}\nimproved: {}\nthe median benchmark gates on {:.1}% (median of runs)\npairs a run: median {:.0}\nmost often regressed or improved: {}",
         spread(&per_run(Verdict::Regressed)),
         spread(&per_run(Verdict::Improved)),
         super::stats::median(&gates).unwrap_or(f64::NAN) * 100.0,
+        super::stats::median(&pairs).unwrap_or(0.0),
         if most.is_empty() {
             "none".to_string()
         } else {

@@ -187,9 +187,17 @@ pub struct CompareArgs {
     /// Quads (ABBA, two pairs each) every benchmark gets before any is judged.
     #[arg(long, default_value_t = 2)]
     first_quads: usize,
-    /// No benchmark gets more pairs than this.
+    /// Pairs the fixed-look rule judges: its false-alarm rate was measured at this cap (more
+    /// looks, more false verdicts).
     #[arg(long, default_value_t = 24)]
     max_pairs: usize,
+    /// No benchmark gets more pairs than this. A benchmark still undecided at --max-pairs,
+    /// with budget left, takes more and is judged on all of them by an always-valid
+    /// confidence sequence, whose false-alarm rate (5% per comparison, shared among its
+    /// benchmarks) holds however often it is looked at: a run of a few benchmarks spends the
+    /// minutes it was given. Equal to --max-pairs: no pairs past the cap.
+    #[arg(long, default_value_t = 240)]
+    pair_limit: usize,
     /// Each benchmark's warm-up per process, in milliseconds. Measured on this project's
     /// machine, pairs of processes scatter about as much with 25/75 ms as with 50/150 ms
     /// (the noise is between processes, not within them), and cost 0.31 s instead of 0.50 s.
@@ -509,6 +517,7 @@ fn settings(args: &CompareArgs, threshold: f64) -> Settings {
         sample_size: args.sample_size.max(10),
         first_quads: args.first_quads.max(1),
         max_pairs: args.max_pairs.max(2),
+        pair_limit: args.pair_limit.max(args.max_pairs.max(2)),
         budget: Duration::from_secs_f64(args.budget_min * 60.0),
         process_limit: Duration::from_secs(120),
         threshold,

@@ -158,6 +158,52 @@ pub fn paired(id: &str, pairs: &[Pair], threshold: f64, slowdown: f64) -> Judgem
     }
 }
 
+/// Where the fixed-look rule stops judging, and how many benchmarks the comparison holds: they
+/// share the always-valid rule's chance of a false verdict.
+#[derive(Clone, Copy, Debug)]
+pub struct Stages {
+    pub fixed_pairs: usize,
+    pub benchmarks: usize,
+}
+
+/// Judges a benchmark's pairs in two stages: the fixed-look rule ([`paired`]) on the first
+/// `fixed_pairs`, whose false-alarm rate was measured at that cap; when it leaves the
+/// benchmark undecided and more pairs were measured, the always-valid rule
+/// ([`super::sequential`]) on all of them, whose false-alarm rate holds at any number of looks.
+/// A false verdict needs one of the two to err: at most the fixed rule's measured rate plus
+/// [`super::sequential::RUN_ALPHA`] per comparison.
+pub fn paired_staged(
+    id: &str,
+    pairs: &[Pair],
+    threshold: f64,
+    slowdown: f64,
+    stages: Stages,
+) -> Judgement {
+    let fixed = paired(
+        id,
+        &pairs[..pairs.len().min(stages.fixed_pairs)],
+        threshold,
+        slowdown,
+    );
+    if pairs.len() <= stages.fixed_pairs || !fixed.undecided() {
+        return fixed;
+    }
+    let evidence = PairedEvidence::of(pairs, slowdown);
+    if evidence.too_few_in_one_mode() {
+        let mut judgement = Judgement::without_figures(id, Verdict::Bimodal, evidence.bimodal);
+        judgement.measurements = pairs.len();
+        return judgement;
+    }
+    let each_way = super::sequential::RUN_ALPHA / (2.0 * stages.benchmarks.max(1) as f64);
+    let gate = (1.0 + threshold).ln();
+    let mut judgement =
+        super::sequential::judgement(id, &evidence.ratios, pairs.len(), gate, each_way);
+    if let Some(bimodal) = evidence.bimodal {
+        judgement.note = judgement.note.map(|n| format!("{bimodal}; {n}"));
+    }
+    judgement
+}
+
 /// The verdict the log-ratios alone support, with their interval: a regression or an
 /// improvement needs enough pairs, an interval wholly past the gate, and a sign test.
 fn decide(ratios: &[f64], gate: f64) -> Option<(Verdict, Interval)> {
