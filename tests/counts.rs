@@ -166,6 +166,10 @@ fn costs_count_writes_a_count_per_iteration_for_every_benchmark() {
     assert_eq!(ids, ["fixture/steps", "fixture/syscalls"]);
     let syscalls = &rows[1];
     assert_eq!(syscalls["syscalls"], 3.0, "{syscalls}");
+    assert!(
+        syscalls["iterations"].as_u64().is_some_and(|n| n >= 16),
+        "{syscalls}"
+    );
     for field in [
         "voluntary_switches",
         "involuntary_switches",
@@ -181,6 +185,44 @@ fn costs_count_writes_a_count_per_iteration_for_every_benchmark() {
         assert_eq!(steps.len(), 2);
         assert_eq!(steps[0], steps[1], "instructions repeat exactly: {steps:?}");
     }
+}
+
+#[test]
+fn a_head_is_counted_at_the_n_its_base_was_counted_at() {
+    use concurrency_costs::count::run::{self, Lanes, Settings};
+    use concurrency_costs::gate::executables::BenchBinary;
+    if !kernel_counters("counting at a given N") {
+        return;
+    }
+    let scratch = Scratch::new("given-n");
+    let binary = BenchBinary {
+        name: "count_fixture".into(),
+        path: scratch.fixture_bins().join("count_fixture"),
+    };
+    let lanes = Lanes {
+        instructions: Err("not asked for".into()),
+        ..Lanes::here()
+    };
+    let settings = Settings {
+        repetitions: 1,
+        filter: Some("^fixture/syscalls$".into()),
+        kernel: true,
+        instructions: false,
+        // Not a power of two: calibration would never choose it.
+        iterations: [("fixture/syscalls".to_string(), 3000)].into(),
+    };
+    let counted = run::count(
+        &[binary],
+        &settings,
+        &lanes,
+        &scratch.path("scratch"),
+        &mut |_| {},
+    )
+    .unwrap();
+    let syscalls = &counted.benchmarks[0];
+    assert_eq!(syscalls.id, "fixture/syscalls");
+    assert_eq!(syscalls.iterations, Some(3000), "{syscalls:?}");
+    assert_eq!(syscalls.count("syscalls").unwrap().values, [1.0]);
 }
 
 #[test]

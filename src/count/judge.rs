@@ -6,8 +6,9 @@
 //! spreads, and for a kernel count half an event ([`super::floor`]). Only counts that repeat
 //! on both sides are judged; a benchmark with none of at least one event (or instruction) an
 //! iteration is left to the time lane, though a count that appears from nothing still fails.
+//! Involuntary switches are never judged ([`super::gates`]).
 
-use super::{COUNTS, Count, Counted, floor};
+use super::{COUNTS, Count, Counted, floor, gates};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -106,6 +107,7 @@ impl CountJudgement {
 pub fn judge(base: &Counted, head: &Counted, threshold: f64) -> CountJudgement {
     let changes: Vec<CountChange> = COUNTS
         .iter()
+        .filter(|name| gates(name))
         .filter_map(|name| {
             let (b, h) = (base.count(name)?, head.count(name)?);
             (b.repeats(name) && h.repeats(name)).then(|| change(name, b, h, threshold))
@@ -160,7 +162,7 @@ fn why_not_counted(base: &Counted, head: &Counted) -> String {
         .chain(
             head.counts
                 .iter()
-                .filter(|(name, c)| !c.values.is_empty() && !c.repeats(name))
+                .filter(|(name, c)| gates(name) && !c.values.is_empty() && !c.repeats(name))
                 .map(|(name, c)| format!("{name} does not repeat (spread {:.1}%)", c.spread_pct())),
         )
         .collect();
@@ -183,6 +185,27 @@ mod tests {
                 .collect(),
             ..Counted::default()
         }
+    }
+
+    #[test]
+    fn involuntary_switches_are_shown_but_never_fail_a_benchmark() {
+        // Identical code counted in two sittings (herd/epoll/32, AMD EPYC host).
+        let base = counted(&[
+            ("syscalls", &[454.0, 454.2, 453.9]),
+            ("involuntary_switches", &[1.06, 1.05, 1.07]),
+        ]);
+        let head = counted(&[
+            ("syscalls", &[456.0, 455.8, 456.1]),
+            ("involuntary_switches", &[1.62, 1.60, 1.63]),
+        ]);
+        let judged = judge(&base, &head, 0.01);
+        assert_eq!(judged.verdict, CountVerdict::Unchanged, "{judged:?}");
+        assert!(
+            judged
+                .changes
+                .iter()
+                .all(|c| c.count != "involuntary_switches")
+        );
     }
 
     #[test]

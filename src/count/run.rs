@@ -41,6 +41,9 @@ pub struct Settings {
     pub filter: Option<String>,
     pub kernel: bool,
     pub instructions: bool,
+    /// The N to count each benchmark at, where given (the other side of a comparison's);
+    /// the rest are calibrated.
+    pub iterations: BTreeMap<String, u64>,
 }
 
 /// Which lanes this machine can count in, each with why not where it cannot.
@@ -107,7 +110,10 @@ pub fn count(
                 },
             );
         }
-        let mut plan = BTreeMap::new();
+        let mut plan: BTreeMap<String, u64> = ids
+            .iter()
+            .filter_map(|id| Some((id.clone(), *settings.iterations.get(id)?)))
+            .collect();
         match &kernel {
             Ok(()) => {
                 for repetition in 1..=settings.repetitions {
@@ -120,11 +126,7 @@ pub fn count(
                     let found = pass.run(settings, scratch)?;
                     progress(&found.said);
                     if repetition == 1 {
-                        plan = found
-                            .lines
-                            .iter()
-                            .filter_map(|l| Some((l.id.clone(), l.iterations?)))
-                            .collect();
+                        plan = found.iterations();
                     }
                     found.merge_into(&mut all);
                 }
@@ -141,12 +143,13 @@ pub fn count(
                     };
                     let found = pass.run(settings, scratch)?;
                     progress(&found.said);
-                    plan = found
-                        .lines
-                        .iter()
-                        .filter_map(|l| Some((l.id.clone(), l.iterations?)))
-                        .collect();
+                    plan = found.iterations();
                 }
+            }
+        }
+        for (id, n) in &plan {
+            if let Some(counted) = all.get_mut(id) {
+                counted.iterations = Some(*n);
             }
         }
         match &instructions {
@@ -333,6 +336,14 @@ impl Pass<'_> {
 }
 
 impl Found {
+    /// The N each benchmark was counted at.
+    fn iterations(&self) -> BTreeMap<String, u64> {
+        self.lines
+            .iter()
+            .filter_map(|l| Some((l.id.clone(), l.iterations?)))
+            .collect()
+    }
+
     /// Adds each benchmark's values per iteration, and every reason one was not counted.
     fn merge_into(self, all: &mut BTreeMap<String, Counted>) {
         let lane = self.lane.name();

@@ -50,6 +50,7 @@ impl CountArgs {
             filter: self.filter.clone(),
             kernel: self.lane != LaneChoice::Instructions,
             instructions: self.lane != LaneChoice::Kernel,
+            iterations: BTreeMap::new(),
         }
     }
 }
@@ -101,9 +102,20 @@ fn say_missing_lanes(lanes: &Lanes, settings: &Settings) {
     }
 }
 
-/// Counts the executables `binaries` as `args` say.
-pub fn count_binaries(binaries: &[BenchBinary], args: &CountArgs) -> Result<CountRun, BadInput> {
-    let settings = args.settings();
+/// Counts the executables `binaries` as `args` say; each benchmark `like` holds is counted
+/// at the same N, so that both sides of a comparison do the same work.
+pub fn count_binaries(
+    binaries: &[BenchBinary],
+    args: &CountArgs,
+    like: &[Counted],
+) -> Result<CountRun, BadInput> {
+    let settings = Settings {
+        iterations: like
+            .iter()
+            .filter_map(|c| Some((c.id.clone(), c.iterations?)))
+            .collect(),
+        ..args.settings()
+    };
     let lanes = Lanes::here();
     say_missing_lanes(&lanes, &settings);
     let scratch = scratch();
@@ -137,7 +149,7 @@ fn dependencies_here() -> Dependencies {
 }
 
 pub fn count(args: &CountArgs) -> Result<ExitCode, BadInput> {
-    let counted = count_binaries(&binaries(args)?, args)?;
+    let counted = count_binaries(&binaries(args)?, args, &[])?;
     let times = read_criterion(&crate::gate::default_criterion_dir()).unwrap_or_default();
     print!(
         "{}",
@@ -213,7 +225,7 @@ pub fn record(path: &Path, args: &CountArgs, allow_dirty: bool) -> Result<ExitCo
             "a stored count baseline holds the whole suite: record it without --filter".into(),
         ));
     }
-    let counted = count_binaries(&binaries(args)?, args)?;
+    let counted = count_binaries(&binaries(args)?, args, &[])?;
     let stored = StoredCounts {
         schema: baseline::SCHEMA,
         commit,
@@ -258,10 +270,10 @@ pub fn check(
                 .unwrap_or_default()
                 .join("target/compare/tree-target");
             let built = executables::build(&tree, Some(&target)).map_err(BadInput::Cannot)?;
-            count_binaries(&built, args)?.benchmarks
+            count_binaries(&built, args, &[])?.benchmarks
         }
     };
-    let head = count_binaries(&binaries(args)?, args)?.benchmarks;
+    let head = count_binaries(&binaries(args)?, args, &base)?.benchmarks;
     let judged = judge_all(&base, &head, threshold, args.filter.as_deref())?;
     let heading = format!("Counts against {} ({})", path.display(), stored.commit);
     conclude_counts(&judged, &heading, outputs)
@@ -314,8 +326,8 @@ pub fn compare_builds(
     args: &CountArgs,
     threshold: f64,
 ) -> Result<(Vec<CountJudgement>, f64), BadInput> {
-    let base = count_binaries(base, args)?;
-    let head = count_binaries(head, args)?;
+    let base = count_binaries(base, args, &[])?;
+    let head = count_binaries(head, args, &base.benchmarks)?;
     let seconds = base.seconds + head.seconds;
     Ok((
         judge_all(
