@@ -9,7 +9,6 @@ use crate::environment::Environment;
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -232,23 +231,18 @@ pub fn record(
 /// An exclusive hold on a baseline against a concurrent `record`, released on drop.
 pub struct Lock(#[allow(dead_code)] Flock<std::fs::File>);
 
-/// Takes the lock of the baseline at `path` (a `.<name>.lock` file beside it), waiting at
-/// most 30 s for another holder.
+/// Takes the lock of the baselines' directory (the one `path` is in), waiting at most 30 s
+/// for another holder. The directory itself is locked, not a file beside the baseline: a
+/// lock file would be left in the user's tree by every record.
 pub fn lock(path: &Path) -> Result<Lock, BadInput> {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("baseline");
-    let lock_path = path.with_file_name(format!(".{name}.lock"));
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
     let deadline = Instant::now() + LOCK_WAIT;
     loop {
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| BadInput::Unwritable(lock_path.clone(), e))?;
-        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        let handle = std::fs::File::open(dir).map_err(|e| BadInput::Unwritable(dir.into(), e))?;
+        match Flock::lock(handle, FlockArg::LockExclusiveNonblock) {
             Ok(held) => return Ok(Lock(held)),
             Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
             Err((_, errno)) => {
@@ -351,19 +345,20 @@ mod tests {
     }
 
     #[test]
-    fn a_second_record_waits_for_the_lock() {
+    fn a_second_record_waits_for_the_lock_and_no_lock_file_is_left() {
         let dir = std::env::temp_dir().join(format!("costs-lock-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("m.json");
         let held = lock(&path).unwrap();
-        let lock_path = dir.join(".m.json.lock");
-        let file = OpenOptions::new().write(true).open(&lock_path).unwrap();
+        let other = std::fs::File::open(&dir).unwrap();
         assert!(
-            Flock::lock(file, FlockArg::LockExclusiveNonblock).is_err(),
+            Flock::lock(other, FlockArg::LockExclusiveNonblock).is_err(),
             "the lock is not exclusive"
         );
         drop(held);
         assert!(lock(&path).is_ok());
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+        assert!(left.is_empty(), "{left:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
