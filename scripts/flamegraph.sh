@@ -27,9 +27,8 @@ export CRITERION_HOME="$PWD/target/criterion"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-binary=$(cargo bench --features frame-pointer --bench "$bench" --no-run --message-format=json 2>/dev/null |
-  grep -o '"executable":"[^"]*/'"$bench"'-[^"]*"' | tail -1 | cut -d'"' -f4)
-[ -x "$binary" ] || { echo "flamegraph.sh: no bench executable for $bench" >&2; exit 2; }
+binary=$("$costs" which "$bench" --executable --features frame-pointer 2>/dev/null) ||
+  { echo "flamegraph.sh: no bench executable for $bench" >&2; exit 2; }
 
 if perf record -q -e cpu-clock -o "$scratch/probe.data" -- true >/dev/null 2>&1; then
   ids=$("$binary" --bench --list ${filter:+"$filter"} 2>/dev/null | sed -n 's/: benchmark$//p')

@@ -441,6 +441,8 @@ fn end_to_end_paired_mode_fails_the_one_benchmark_made_10_percent_slower() {
             .arg(head)
             .arg("--pairs")
             .arg(scratch.path("pairs.json"))
+            .arg("--json")
+            .arg(scratch.path("verdicts.json"))
             .output()
             .unwrap()
     };
@@ -457,6 +459,14 @@ fn end_to_end_paired_mode_fails_the_one_benchmark_made_10_percent_slower() {
         !table.contains("`fixture/spin/1` | **REGRESSED**"),
         "{table}"
     );
+    // What scripts read: the regressed IDs, one a line, from the verdicts file.
+    let regressed = Command::new(env!("CARGO_BIN_EXE_costs"))
+        .arg("regressed")
+        .arg(scratch.path("verdicts.json"))
+        .output()
+        .unwrap();
+    assert_eq!(regressed.status.code(), Some(0));
+    assert_eq!(stdout(&regressed), "fixture/spin/2\n");
     // Judged again from the kept pairs with a simulated 10% on top: spin/2 still fails, and
     // spin/1, settled on its first pairs, is too thinly measured to fail but no longer passes.
     // A caller's --json after the wrapper's own wins (scripts/compare-commits.sh passes one).
@@ -482,6 +492,32 @@ fn end_to_end_paired_mode_fails_the_one_benchmark_made_10_percent_slower() {
         !scratch.path("scratch").exists(),
         "the per-process Criterion directories were not removed"
     );
+}
+
+#[test]
+fn a_base_that_is_no_commit_and_verdicts_that_are_not_there_get_one_line_and_exit_2() {
+    let costs = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_costs"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = costs(&["compare", "--base", "no-such-commit-anywhere"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_line(&out).contains("no-such-commit-anywhere is not a commit here"),
+        "{}",
+        stderr_line(&out)
+    );
+    let scratch = Scratch::new("regressed");
+    let missing = scratch.path("verdicts.json");
+    let out = costs(&["regressed", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_line(&out).contains("verdicts.json"));
+    std::fs::write(&missing, "{\"not\": \"verdicts\"}").unwrap();
+    let out = costs(&["regressed", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    stderr_line(&out);
 }
 
 /// A comparison's kept pairs, as `costs compare --pairs` writes them: two benchmarks of one

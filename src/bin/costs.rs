@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const EXAMPLES: &str = "Examples:
-  costs compare --base-tree target/compare/base-worktree   (or: scripts/compare-commits.sh BASE)
+  costs compare --base origin/main                         (or: scripts/compare-commits.sh BASE)
   costs record --criterion-dir target/criterion            (or: scripts/update-baseline.sh)
   costs check --criterion-dir round-1 --criterion-dir round-2 --json verdicts.json
   costs claims --markdown claims.md --svg ladder.svg
@@ -77,6 +77,20 @@ enum Commands {
     /// on says so. A lane this machine cannot count in (no valgrind, perf events refused) is
     /// skipped with one line.
     Count(count::CountArgs),
+    /// The benchmarks a check called regressed, one ID a line.
+    ///
+    /// Reads the verdicts `costs compare --json` or `costs check --json` wrote (either lane).
+    Regressed {
+        /// The verdicts file.
+        #[arg(default_value = "target/compare/check.json")]
+        verdicts: PathBuf,
+    },
+    /// Which bench holds a benchmark: its bench name, or with --executable the built file.
+    ///
+    /// Builds this tree's benches first (`cargo bench --no-run`), with --features when given
+    /// and into $CARGO_TARGET_DIR when set. ID is a benchmark ID (group/function/parameter) or
+    /// a bench's name.
+    Which(gate::WhichArgs),
     /// Write Criterion's latest results for other tools.
     ///
     /// Bencher Metric Format JSON, github-action-benchmark's customSmallerIsBetter JSON, or a
@@ -201,6 +215,8 @@ fn main() -> ExitCode {
         Commands::Check(args) => exit_on_bad_input(gate::check(&args)),
         Commands::Compare(args) => exit_on_bad_input(gate::compare(&args)),
         Commands::Count(args) => exit_on_bad_input(count::count(&args)),
+        Commands::Regressed { verdicts } => exit_on_bad_input(gate::regressed(&verdicts)),
+        Commands::Which(args) => exit_on_bad_input(gate::which(&args)),
         Commands::Export {
             format,
             criterion_dir,

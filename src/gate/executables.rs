@@ -41,8 +41,12 @@ pub fn list(binary: &Path) -> Result<Vec<String>, String> {
 }
 
 /// Builds the bench executables of the crate at `tree` (`cargo bench --no-run`), into
-/// `target_dir` if given, and returns them by bench name.
-pub fn build(tree: &Path, target_dir: Option<&Path>) -> Result<Vec<BenchBinary>, String> {
+/// `target_dir` and with cargo `features` if given, and returns them by bench name.
+pub fn build(
+    tree: &Path,
+    target_dir: Option<&Path>,
+    features: Option<&str>,
+) -> Result<Vec<BenchBinary>, String> {
     #[derive(Deserialize)]
     struct Message {
         reason: String,
@@ -63,6 +67,9 @@ pub fn build(tree: &Path, target_dir: Option<&Path>) -> Result<Vec<BenchBinary>,
         .stderr(Stdio::inherit());
     if let Some(dir) = target_dir {
         cargo.env("CARGO_TARGET_DIR", dir);
+    }
+    if let Some(features) = features {
+        cargo.args(["--features", features]);
     }
     let (status, stdout) = output_bounded(&mut cargo, BUILD_LIMIT)
         .map_err(|e| format!("cargo bench --no-run in {}: {e}", tree.display()))?;
@@ -85,6 +92,19 @@ pub fn build(tree: &Path, target_dir: Option<&Path>) -> Result<Vec<BenchBinary>,
                 })
         })
         .collect())
+}
+
+/// The executable of `binaries` that holds benchmark `id`, if one does.
+pub fn holding<'a>(
+    binaries: &'a [BenchBinary],
+    id: &str,
+) -> Result<Option<&'a BenchBinary>, String> {
+    for binary in binaries {
+        if list(&binary.path)?.iter().any(|listed| listed == id) {
+            return Ok(Some(binary));
+        }
+    }
+    Ok(None)
 }
 
 /// Every benchmark ID of a build, with the executable that holds it.

@@ -6,10 +6,12 @@
 //!   runs its engine on kept pairs, to estimate false alarms and power without measuring.
 //! - [`store`]: stored-baseline mode. Several runs of one commit per machine, against which a
 //!   later run's rounds are judged ([`judge::stored`]).
-//! - [`executables`] builds a tree's benches and lists what each holds; [`criterion`] reads
+//! - [`builds`] builds both sides of a comparison from git (a commit, the working tree);
+//!   [`executables`] builds a tree's benches and lists what each holds; [`criterion`] reads
 //!   what Criterion writes; [`stats`] holds the robust statistics both modes use; [`report`]
 //!   and [`export`] say what was found, to people and to tools.
 
+pub mod builds;
 pub mod criterion;
 pub mod executables;
 pub mod export;

@@ -56,6 +56,36 @@ fn as_measured() -> f64 {
 }
 
 impl Settings {
+    /// The defaults of `costs compare`; why each, measured, is in docs/regression-gate.md
+    /// and beside the option in `costs compare --help`.
+    pub const DEFAULT: Settings = Settings {
+        warm_up_ms: 25,
+        measurement_ms: 75,
+        sample_size: 10,
+        first_quads: 2,
+        max_pairs: 24,
+        pair_limit: 240,
+        budget: Duration::from_secs(14 * 60),
+        process_limit: Duration::from_secs(120),
+        threshold: 0.02,
+        slowdown: 1.0,
+        batch: 2,
+    };
+
+    /// These settings, made workable: Criterion's ten samples at least, a quad before any
+    /// verdict, two pairs, one benchmark a process, and a limit no lower than the cap.
+    pub fn workable(self) -> Settings {
+        let max_pairs = self.max_pairs.max(2);
+        Settings {
+            sample_size: self.sample_size.max(10),
+            first_quads: self.first_quads.max(1),
+            max_pairs,
+            pair_limit: self.pair_limit.max(max_pairs),
+            batch: self.batch.max(1),
+            ..self
+        }
+    }
+
     /// The most pairs any benchmark gets.
     pub fn pair_limit(&self) -> usize {
         self.pair_limit.max(self.max_pairs)

@@ -209,6 +209,27 @@ struct JsonRow<'a> {
 
 /// `{"mode", "summary", "benchmarks": [{id, verdict, lane, change_pct, ci_pct, gates_on_pct,
 /// pairs, count_verdict, count, count_change_pct}]}`.
+/// The IDs a verdict file (as [`json`] or the count lane's report writes it) calls regressed,
+/// in its order.
+pub fn regressed_in(verdicts: &str) -> Result<Vec<String>, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Verdicts {
+        benchmarks: Vec<Row>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Row {
+        id: String,
+        verdict: String,
+    }
+    let doc: Verdicts = serde_json::from_str(verdicts)?;
+    Ok(doc
+        .benchmarks
+        .into_iter()
+        .filter(|row| row.verdict == "regressed")
+        .map(|row| row.id)
+        .collect())
+}
+
 pub fn json(judgements: &[Judgement], mode: &str) -> String {
     let rows: Vec<JsonRow> = judgements
         .iter()
@@ -382,5 +403,24 @@ mod tests {
         assert_eq!(doc["summary"]["regressed"], 1);
         assert_eq!(doc["summary"]["gates_within_10_pct"], 1);
         assert_eq!(doc["mode"], "paired");
+    }
+
+    #[test]
+    fn the_regressed_are_read_back_from_either_lane_s_verdicts() {
+        let time = json(
+            &[
+                judged("a/quiet", Verdict::Unchanged, 0.0),
+                judged("d/large", Verdict::Regressed, 0.3),
+                judged("b/faster", Verdict::Improved, -0.2),
+                judged("c/small", Verdict::Regressed, 0.06),
+            ],
+            "paired",
+        );
+        assert_eq!(regressed_in(&time).unwrap(), ["d/large", "c/small"]);
+        let counts = r#"{"mode": "counts", "benchmarks": [
+            {"id": "x/y", "verdict": "not_counted", "note": "regressed elsewhere"},
+            {"id": "x/z", "verdict": "regressed"}]}"#;
+        assert_eq!(regressed_in(counts).unwrap(), ["x/z"]);
+        assert!(regressed_in("{\"rows\": []}").is_err());
     }
 }

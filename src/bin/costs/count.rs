@@ -6,9 +6,9 @@ use concurrency_costs::count::baseline::{self, Dependencies, StoredCounts};
 use concurrency_costs::count::judge::{CountJudgement, CountVerdict, judge};
 use concurrency_costs::count::run::{self, CountRun, Lanes, Settings};
 use concurrency_costs::count::{COUNTS, Counted};
-use concurrency_costs::gate::BadInput;
 use concurrency_costs::gate::criterion::read_criterion;
 use concurrency_costs::gate::executables::{self, BenchBinary};
+use concurrency_costs::gate::{BadInput, builds};
 use concurrency_costs::units::human_ns;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,7 +38,7 @@ pub struct CountArgs {
     #[arg(long, value_enum, default_value_t = LaneChoice::Both)]
     pub lane: LaneChoice,
     /// Count the bench executables in DIR (file name = bench name, as `costs compare
-    /// --collect` leaves them) instead of building this tree's.
+    /// --base` leaves them) instead of building this tree's.
     #[arg(long, value_name = "DIR")]
     pub bin_dir: Option<PathBuf>,
 }
@@ -138,7 +138,7 @@ pub fn count_binaries(
 fn binaries(args: &CountArgs) -> Result<Vec<BenchBinary>, BadInput> {
     match &args.bin_dir {
         Some(dir) => crate::gate::binaries_in(dir),
-        None => executables::build(Path::new("."), None).map_err(BadInput::Cannot),
+        None => executables::build(Path::new("."), None, None).map_err(BadInput::Cannot),
     }
 }
 
@@ -264,12 +264,8 @@ pub fn check(
                 differences.join("; "),
                 stored.commit
             );
-            let tree = worktree_of(&stored.commit)?;
-            // cargo runs inside the tree: a relative target directory would land there.
-            let target = std::env::current_dir()
-                .unwrap_or_default()
-                .join("target/compare/tree-target");
-            let built = executables::build(&tree, Some(&target)).map_err(BadInput::Cannot)?;
+            let tree = builds::Worktree::at(&stored.commit)?;
+            let built = tree.build()?;
             count_binaries(&built, args, &[])?.benchmarks
         }
     };
@@ -374,36 +370,6 @@ pub fn conclude_counts(
         0 => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     })
-}
-
-/// A worktree of this repository at `commit`, in target/compare/tree (made afresh).
-pub fn worktree_of(commit: &str) -> Result<PathBuf, BadInput> {
-    let tree = PathBuf::from("target/compare/tree");
-    let git = |args: &[&str]| {
-        let status = concurrency_costs::process::run_bounded(
-            std::process::Command::new("git")
-                .args(args)
-                .stdout(std::process::Stdio::null()),
-            std::time::Duration::from_secs(300),
-        );
-        match status {
-            Ok(s) if s.success() => Ok(()),
-            Ok(s) => Err(BadInput::Cannot(format!("git {}: {s}", args.join(" ")))),
-            Err(e) => Err(BadInput::Cannot(format!("git {}: {e}", args.join(" ")))),
-        }
-    };
-    let _ = git(&["worktree", "remove", "--force", "target/compare/tree"]);
-    let _ = std::fs::remove_dir_all(&tree);
-    git(&["worktree", "prune"])?;
-    git(&[
-        "worktree",
-        "add",
-        "--quiet",
-        "--detach",
-        "target/compare/tree",
-        commit,
-    ])?;
-    Ok(std::env::current_dir().unwrap_or_default().join(tree))
 }
 
 /// The count lane of a comparison: both builds counted, the head judged against the base;

@@ -9,7 +9,7 @@ use concurrency_costs::gate::export::{ExportFormat, export};
 use concurrency_costs::gate::judge::{self, Judgement, MIN_STORED_RUNS, Verdict};
 use concurrency_costs::gate::paired::{self, Measured, Plan, Settings};
 use concurrency_costs::gate::store::{self, Machine};
-use concurrency_costs::gate::{BadInput, replay, report};
+use concurrency_costs::gate::{BadInput, builds, replay, report};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -88,7 +88,7 @@ pub struct RecordArgs {
     stored_counts: crate::count::StoredCountArgs,
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct Outputs {
     /// Also write the table as markdown (for a job summary or a PR comment).
     #[arg(long, value_name = "FILE")]
@@ -152,66 +152,61 @@ pub struct CheckArgs {
     stored_counts: crate::count::StoredCountArgs,
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct CompareArgs {
-    /// The base build's bench executables (file name = bench name), as `--collect` leaves them.
-    #[arg(long, value_name = "DIR", required_unless_present_any = ["rejudge", "collect", "replay"])]
+    /// Compare the working tree (the head: edits and untracked files included) with commit
+    /// REV (the base): both are built here, one after the other in one worktree
+    /// (target/compare/tree, removed afterwards) and one target directory
+    /// (target/compare/tree-target, kept for the next build), into target/compare/base-bin
+    /// and head-bin.
+    #[arg(long, value_name = "REV", conflicts_with_all = ["base_bin", "head_bin", "rejudge", "replay"])]
+    pub base: Option<String>,
+    /// The base build's bench executables (file name = bench name), as --base leaves them.
+    #[arg(long, value_name = "DIR", requires = "head_bin", required_unless_present_any = ["rejudge", "base", "replay"])]
     pub base_bin: Option<PathBuf>,
     /// The head build's bench executables.
-    #[arg(long, value_name = "DIR", required_unless_present_any = ["rejudge", "collect", "replay"])]
+    #[arg(long, value_name = "DIR", requires = "base_bin")]
     pub head_bin: Option<PathBuf>,
-    /// Build the benches of the crate checked out at TREE and copy the executables into
-    /// --into, then exit (no comparison). Build both sides in one TREE and one --target-dir,
-    /// one after the other: a build's path goes into its symbols and layout, and moved a
-    /// 10 ns benchmark by 5% between two builds of the same source.
-    #[arg(long, value_name = "TREE", requires = "into")]
-    collect: Option<PathBuf>,
-    /// Where --collect copies the executables.
-    #[arg(long, value_name = "DIR")]
-    into: Option<PathBuf>,
-    /// The target directory --collect builds in (relative to here).
-    #[arg(long, value_name = "DIR", default_value = "target/compare/tree-target")]
-    target_dir: PathBuf,
     /// Compare only the benchmarks whose ID matches this regular expression.
     #[arg(long, value_name = "REGEX")]
     pub filter: Option<String>,
     /// Wall-clock minutes to spend measuring; the undecided get the time left after the
     /// first quads.
-    #[arg(long, value_name = "MIN", default_value_t = 14.0, value_parser = percentage)]
+    #[arg(long, value_name = "MIN", default_value_t = Settings::DEFAULT.budget.as_secs_f64() / 60.0, value_parser = percentage)]
     budget_min: f64,
     /// The smallest slowdown, in percent, that may count as a regression: the whole 95%
     /// interval of the paired change (8 pairs or more) must lie above it, and the pairs
     /// measured after it first showed must confirm it.
-    #[arg(long, default_value_t = 2.0, value_parser = percentage)]
+    #[arg(long, default_value_t = Settings::DEFAULT.threshold * 100.0, value_parser = percentage)]
     threshold: f64,
     /// Quads (ABBA, two pairs each) every benchmark gets before any is judged.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = Settings::DEFAULT.first_quads)]
     first_quads: usize,
     /// Pairs the fixed-look rule judges: its false-alarm rate was measured at this cap (more
     /// looks, more false verdicts).
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = Settings::DEFAULT.max_pairs)]
     max_pairs: usize,
     /// No benchmark gets more pairs than this. A benchmark still undecided at --max-pairs,
     /// with budget left, takes more and is judged on all of them by an always-valid
     /// confidence sequence, whose false-alarm rate (5% per comparison, shared among its
     /// benchmarks) holds however often it is looked at: a run of a few benchmarks spends the
     /// minutes it was given. Equal to --max-pairs: no pairs past the cap.
-    #[arg(long, default_value_t = 240)]
+    #[arg(long, default_value_t = Settings::DEFAULT.pair_limit)]
     pair_limit: usize,
     /// Each benchmark's warm-up per process, in milliseconds. Measured on this project's
     /// machine, pairs of processes scatter about as much with 25/75 ms as with 50/150 ms
     /// (the noise is between processes, not within them), and cost 0.31 s instead of 0.50 s.
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, default_value_t = Settings::DEFAULT.warm_up_ms)]
     warm_up_ms: u64,
     /// Each benchmark's measurement time per process, in milliseconds.
-    #[arg(long, default_value_t = 75)]
+    #[arg(long, default_value_t = Settings::DEFAULT.measurement_ms)]
     measurement_ms: u64,
     /// Criterion samples per process.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = Settings::DEFAULT.sample_size)]
     sample_size: usize,
     /// Benchmarks of one bench binary measured in one process: fewer keep base and head of a
     /// benchmark closer in time, more spread the cost of starting a process.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = Settings::DEFAULT.batch)]
     batch: usize,
     /// Where the measured pairs are kept (to judge again with --rejudge).
     #[arg(long, value_name = "FILE", default_value = "target/compare/pairs.json")]
@@ -234,6 +229,11 @@ pub struct CompareArgs {
     pub counting: crate::count::CompareCountArgs,
     #[command(flatten)]
     outputs: Outputs,
+}
+
+/// A commit's first twelve hex digits.
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
 }
 
 /// Whether a build's commit stamp says it has uncommitted changes.
@@ -449,25 +449,25 @@ pub fn binaries_in(dir: &Path) -> Result<Vec<BenchBinary>, BadInput> {
         .collect())
 }
 
-/// Builds the benches at `tree` and copies each executable to `into/<bench name>`.
-fn collect(tree: &Path, target_dir: &Path, into: &Path) -> Result<ExitCode, BadInput> {
-    eprintln!("building the benches in {}", tree.display());
-    // cargo runs inside the tree: a relative target directory would land there.
-    let target_dir = std::env::current_dir().unwrap_or_default().join(target_dir);
-    let built = executables::build(tree, Some(&target_dir)).map_err(BadInput::Cannot)?;
-    let _ = std::fs::remove_dir_all(into);
-    std::fs::create_dir_all(into).map_err(|e| BadInput::Unwritable(into.into(), e))?;
-    for binary in &built {
-        let copy = into.join(&binary.name);
-        std::fs::copy(&binary.path, &copy).map_err(|e| BadInput::Unwritable(copy, e))?;
-    }
-    eprintln!("{} bench executables in {}", built.len(), into.display());
-    Ok(ExitCode::SUCCESS)
-}
-
 pub fn compare(args: &CompareArgs) -> Result<ExitCode, BadInput> {
-    if let (Some(tree), Some(into)) = (&args.collect, &args.into) {
-        return collect(tree, &args.target_dir, into);
+    if let Some(base) = &args.base {
+        let built = builds::base_and_working_tree(base)?;
+        eprintln!(
+            "base {} against head {}{}",
+            short(&built.base_commit),
+            short(&built.head_commit),
+            if built.head_commit == built.base_commit {
+                " (the same commit)"
+            } else {
+                ""
+            }
+        );
+        return compare(&CompareArgs {
+            base: None,
+            base_bin: Some(built.base),
+            head_bin: Some(built.head),
+            ..args.clone()
+        });
     }
     let threshold = args.threshold / 100.0;
     if !args.replay.is_empty() {
@@ -514,16 +514,17 @@ fn settings(args: &CompareArgs, threshold: f64) -> Settings {
     Settings {
         warm_up_ms: args.warm_up_ms,
         measurement_ms: args.measurement_ms,
-        sample_size: args.sample_size.max(10),
-        first_quads: args.first_quads.max(1),
-        max_pairs: args.max_pairs.max(2),
-        pair_limit: args.pair_limit.max(args.max_pairs.max(2)),
+        sample_size: args.sample_size,
+        first_quads: args.first_quads,
+        max_pairs: args.max_pairs,
+        pair_limit: args.pair_limit,
         budget: Duration::from_secs_f64(args.budget_min * 60.0),
-        process_limit: Duration::from_secs(120),
         threshold,
         slowdown: args.outputs.slowdown(),
-        batch: args.batch.max(1),
+        batch: args.batch,
+        ..Settings::DEFAULT
     }
+    .workable()
 }
 
 /// `--replay`: the engine run on draws from kept A/A pairs, summarised.
@@ -644,4 +645,43 @@ pub fn today() -> String {
     )
     .map(|(_, out)| String::from_utf8_lossy(&out).trim().to_string())
     .unwrap_or_default()
+}
+
+/// `costs regressed`: the IDs a verdicts file calls regressed.
+pub fn regressed(verdicts: &Path) -> Result<ExitCode, BadInput> {
+    let text =
+        std::fs::read_to_string(verdicts).map_err(|e| BadInput::Unreadable(verdicts.into(), e))?;
+    let ids = report::regressed_in(&text).map_err(|e| BadInput::Corrupt(verdicts.into(), e))?;
+    ids.iter().for_each(|id| println!("{id}"));
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct WhichArgs {
+    /// A benchmark ID, or a bench's name.
+    id: String,
+    /// Print the path of the built executable instead of the bench's name.
+    #[arg(long)]
+    executable: bool,
+    /// Build the benches with these cargo features.
+    #[arg(long, value_name = "FEATURES")]
+    features: Option<String>,
+}
+
+/// `costs which`: the bench holding a benchmark ID (or named so), built here.
+pub fn which(args: &WhichArgs) -> Result<ExitCode, BadInput> {
+    let built = executables::build(Path::new("."), None, args.features.as_deref())
+        .map_err(BadInput::Cannot)?;
+    let found = match args.id.contains('/') {
+        true => executables::holding(&built, &args.id).map_err(BadInput::Cannot)?,
+        false => built.iter().find(|b| b.name == args.id),
+    };
+    let Some(bench) = found else {
+        return Err(BadInput::Cannot(format!("no bench here holds {}", args.id)));
+    };
+    match args.executable {
+        true => println!("{}", bench.path.display()),
+        false => println!("{}", bench.name),
+    }
+    Ok(ExitCode::SUCCESS)
 }
