@@ -255,8 +255,11 @@ pub fn check(
     let stored = baseline::load(path)?;
     let here = dependencies_here();
     let differences = stored.dependencies.differences(&here);
-    let base: Vec<Counted> = match differences.is_empty() {
-        true => stored.benchmarks,
+    let (base, head) = match differences.is_empty() {
+        true => {
+            let head = count_binaries(&binaries(args)?, args, &stored.benchmarks)?;
+            (stored.benchmarks, head.benchmarks)
+        }
         false => {
             eprintln!(
                 "count: {} was counted with other dependencies ({}); counting its commit {} here instead",
@@ -264,12 +267,18 @@ pub fn check(
                 differences.join("; "),
                 stored.commit
             );
-            let tree = builds::Worktree::at(&stored.commit)?;
-            let built = tree.build()?;
-            count_binaries(&built, args, &[])?.benchmarks
+            // Both sides built in one worktree and target directory, as a comparison builds
+            // them: a build's path goes into its symbols and code layout.
+            let sides = builds::base_and_working_tree(&stored.commit)?;
+            let base = count_binaries(&crate::gate::binaries_in(&sides.base)?, args, &[])?;
+            let head = count_binaries(
+                &crate::gate::binaries_in(&sides.head)?,
+                args,
+                &base.benchmarks,
+            )?;
+            (base.benchmarks, head.benchmarks)
         }
     };
-    let head = count_binaries(&binaries(args)?, args, &base)?.benchmarks;
     let judged = judge_all(&base, &head, threshold, args.filter.as_deref())?;
     let heading = format!("Counts against {} ({})", path.display(), stored.commit);
     conclude_counts(&judged, &heading, outputs)
