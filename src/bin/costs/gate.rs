@@ -220,7 +220,7 @@ pub struct CompareArgs {
     /// command's --budget-min, --threshold, --simulate-slowdown and the like, and print how
     /// many benchmarks the runs failed. A replay cannot show what lasts longer than a pair (a
     /// slow spell of the host, an effect of one build): live A/A runs remain the test.
-    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["rejudge", "collect"])]
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["rejudge", "base"])]
     replay: Vec<PathBuf>,
     /// How many runs --replay makes.
     #[arg(long, default_value_t = 100, requires = "replay")]
