@@ -120,14 +120,6 @@ impl Counted {
         self.counts.get(name).filter(|c| !c.values.is_empty())
     }
 
-    /// The counts that gate and repeat closely enough to gate on.
-    pub fn gateable(&self) -> impl Iterator<Item = (&str, &Count)> {
-        self.counts
-            .iter()
-            .filter(|(name, c)| gates(name) && c.repeats(name))
-            .map(|(name, c)| (name.as_str(), c))
-    }
-
     /// The largest spread, in percent, of the counts of at least one event per iteration (a
     /// fraction of an event per iteration has no meaningful relative spread).
     pub fn spread_pct(&self) -> Option<f64> {
