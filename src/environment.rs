@@ -1,6 +1,7 @@
 //! The machine and build a result comes from: CPU, CPU counts, kernel, virtualisation,
 //! compiler and crate commit. Printed once per bench binary and serialisable for tools.
 
+use criterion_gate::host;
 use serde::{Deserialize, Serialize};
 use std::fs;
 
@@ -36,19 +37,16 @@ pub struct Environment {
 
 impl Environment {
     pub fn capture() -> Environment {
-        let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpuinfo = host::cpuinfo();
         Environment {
-            cpu_model: cpu_model(&cpuinfo).unwrap_or_else(|| "unknown".into()),
-            cpu_id: cpu_id(&cpuinfo),
-            // SAFETY: sysconf has no preconditions.
-            cpus_online: unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize,
+            cpu_model: host::cpu_model(&cpuinfo).unwrap_or_else(|| "unknown".into()),
+            cpu_id: host::cpu_id(&cpuinfo),
+            cpus_online: host::cpus_online(),
             cpus_allowed: crate::placement::allowed_cpus().map_or(0, |c| c.len()),
-            kernel: fs::read_to_string("/proc/sys/kernel/osrelease")
-                .map(|s| s.trim().to_string())
-                .unwrap_or_else(|_| "unknown".into()),
-            virtualised: has_hypervisor_flag(&cpuinfo),
+            kernel: host::kernel_release(),
+            virtualised: host::virtualised(&cpuinfo),
             thp: fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
-                .map(|s| bracketed(&s))
+                .map(|s| host::selected(&s))
                 .unwrap_or_else(|_| "unknown".into()),
             clocksource: fs::read_to_string(
                 "/sys/devices/system/clocksource/clocksource0/current_clocksource",
@@ -89,66 +87,9 @@ impl Environment {
     }
 }
 
-fn cpu_model(cpuinfo: &str) -> Option<String> {
-    cpuinfo
-        .lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map(|(_, v)| v.trim().to_string())
-}
-
-fn cpuinfo_field<'a>(cpuinfo: &'a str, name: &str) -> Option<&'a str> {
-    cpuinfo
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(key, _)| key.trim() == name)
-        .map(|(_, value)| value.trim())
-}
-
-/// Family, model and stepping of the first CPU, `f<family>m<model>s<stepping>`.
-fn cpu_id(cpuinfo: &str) -> String {
-    let field = |name| cpuinfo_field(cpuinfo, name).unwrap_or("?");
-    format!(
-        "f{}m{}s{}",
-        field("cpu family"),
-        field("model"),
-        field("stepping")
-    )
-}
-
-/// The selected value of a sysfs choice list: `always [madvise] never` → `madvise`.
-fn bracketed(choices: &str) -> String {
-    choices
-        .split_whitespace()
-        .find_map(|c| c.strip_prefix('[')?.strip_suffix(']'))
-        .unwrap_or(choices.trim())
-        .to_string()
-}
-
-fn has_hypervisor_flag(cpuinfo: &str) -> bool {
-    cpuinfo
-        .lines()
-        .filter(|l| l.starts_with("flags"))
-        .any(|l| l.split_whitespace().any(|f| f == "hypervisor"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const CPUINFO: &str = "processor\t: 0\ncpu family\t: 25\nmodel\t\t: 1\n\
-        model name\t: AMD EPYC 7B13\nstepping\t: 1\nflags\t\t: fpu sse2 hypervisor avx2\n";
-
-    #[test]
-    fn parses_the_model_and_the_hypervisor_flag() {
-        assert_eq!(cpu_model(CPUINFO).as_deref(), Some("AMD EPYC 7B13"));
-        assert_eq!(cpu_id(CPUINFO), "f25m1s1");
-        assert_eq!(cpu_id(""), "f?m?s?");
-        assert!(has_hypervisor_flag(CPUINFO));
-        assert!(!has_hypervisor_flag("flags\t: fpu hypervisor_x\n"));
-        assert_eq!(bracketed("always [madvise] never\n"), "madvise");
-        assert_eq!(bracketed("tsc"), "tsc");
-    }
 
     #[test]
     fn captures_this_machine_and_round_trips_through_json() {

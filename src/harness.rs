@@ -15,6 +15,7 @@ use crate::watchdog;
 use criterion::measurement::WallTime;
 use criterion::profiler::Profiler;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, PlottingBackend};
+use criterion_gate::count::bench_process::{Hooks, Lane};
 use hdrhistogram::Histogram;
 use std::fs::File;
 use std::hint::black_box;
@@ -52,6 +53,16 @@ const SAMPLES: usize = 30;
 /// moves the interval bounds by well under a percent.
 const RESAMPLES: usize = 20_000;
 
+/// What the count lane needs from this suite: what valgrind cannot run, and the watchdog's
+/// marks while a benchmark is counted.
+const COUNT_HOOKS: Hooks<'static> = Hooks {
+    cannot_count: &|id, lane| match lane {
+        Lane::Instructions => crate::count_skips::under_valgrind(id).map(str::to_string),
+        Lane::Kernel | Lane::Calibrate => None,
+    },
+    progress: &watchdog::beat,
+};
+
 /// The configuration every bench file uses. Prints the environment once per binary and
 /// starts the watchdog that ends the binary if a benchmark stops making progress.
 pub fn criterion() -> Criterion {
@@ -61,7 +72,7 @@ pub fn criterion() -> Criterion {
         crate::limits::raise_fd_soft_limit();
         start_watchdog();
         // After the watchdog, so that its wake-ups are not counted with the benchmarks'.
-        crate::count::bench_process::start();
+        criterion_gate::count::bench_process::start();
     });
     Criterion::default()
         .warm_up_time(WARM_UP)
@@ -272,7 +283,7 @@ impl<'a> Group<'a> {
     ) {
         let id = self.id(function, parameter);
         let mut ran = false;
-        let counting = crate::count::bench_process::mode();
+        let counting = criterion_gate::count::bench_process::mode();
         let step = self.step;
         self.inner
             .bench_function(Self::criterion_id(function, parameter), |b| {
@@ -282,7 +293,12 @@ impl<'a> Group<'a> {
                 watchdog::beat(&id, "timing a sample");
                 match counting {
                     Some(mode) => {
-                        mode.count(&id, step, &mut |n| f(&mut Bencher::Counted(n)));
+                        mode.count(
+                            &id,
+                            step,
+                            &mut |n| f(&mut Bencher::Counted(n)),
+                            &COUNT_HOOKS,
+                        );
                         // Criterion's test mode wants its own bencher to have run.
                         b.iter(|| ())
                     }

@@ -2,14 +2,11 @@
 //! its parent, and giving a forked child only the file descriptors it needs.
 
 use nix::errno::Errno;
-use nix::sys::signal::{Signal, kill, killpg};
+use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 use std::io;
-use std::io::Read;
 use std::os::fd::RawFd;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long a partner process may take to exit after its input closes before it is killed.
@@ -131,62 +128,6 @@ pub fn is_gone(pid: Pid) -> bool {
     kill(pid, None) == Err(Errno::ESRCH)
 }
 
-/// Runs `command` to its end or until `limit`, in a process group of its own that is killed
-/// whole past the limit (the program and anything it started), and with the kernel's promise
-/// to kill it if this process dies first. `Err(TimedOut)` names the limit.
-pub fn run_bounded(command: &mut Command, limit: Duration) -> io::Result<ExitStatus> {
-    let mut child = spawn_in_own_group(command)?;
-    wait_bounded(&mut child, limit)
-}
-
-/// [`run_bounded`] that also collects what the program writes to standard output.
-pub fn output_bounded(command: &mut Command, limit: Duration) -> io::Result<(ExitStatus, Vec<u8>)> {
-    let mut child = spawn_in_own_group(command.stdout(Stdio::piped()))?;
-    let mut stdout = child.stdout.take().expect("stdout is piped");
-    // Read while waiting: a program that fills the pipe would otherwise never exit.
-    let reader = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        stdout.read_to_end(&mut bytes).map(|_| bytes)
-    });
-    let status = wait_bounded(&mut child, limit);
-    // Every writer is gone now (the group was killed on a timeout), so the read ends.
-    let bytes = reader.join().expect("the reader does not panic")?;
-    Ok((status?, bytes))
-}
-
-fn spawn_in_own_group(command: &mut Command) -> io::Result<Child> {
-    command.process_group(0);
-    // SAFETY: prctl is async-signal-safe; the closure touches no memory of the parent.
-    unsafe {
-        command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
-    command.spawn()
-}
-
-fn wait_bounded(child: &mut Child, limit: Duration) -> io::Result<ExitStatus> {
-    let group = Pid::from_raw(child.id() as i32);
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait()? {
-            // Whatever the program left running in its group goes with it.
-            let _ = killpg(group, Signal::SIGKILL);
-            return Ok(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = killpg(group, Signal::SIGKILL);
-            let _ = child.wait();
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("did not finish within {limit:?}; its process group was killed"),
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,42 +149,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_bounded_command_that_hangs_is_killed_with_what_it_started() {
-        let marker = std::env::temp_dir().join(format!("costs-bounded-{}", std::process::id()));
-        // The shell starts a grandchild that would outlive it, then hangs itself.
-        let script = format!("sleep 30 & echo $! > {}; sleep 30", marker.display());
-        let err = run_bounded(
-            Command::new("sh").args(["-c", &script]),
-            Duration::from_millis(300),
-        )
-        .unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
-        let grandchild: i32 = std::fs::read_to_string(&marker)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        std::fs::remove_file(&marker).unwrap();
-        // The grandchild was killed; once its parent (init or a subreaper) reaps it, it is gone.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let state = || std::fs::read_to_string(format!("/proc/{grandchild}/stat")).ok();
-        while state().is_some_and(|s| !s.contains(") Z ")) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let left = state();
-        assert!(
-            left.as_deref().is_none_or(|s| s.contains(") Z ")),
-            "the grandchild still runs: {left:?}"
-        );
-        assert!(
-            run_bounded(&mut Command::new("true"), Duration::from_secs(5))
-                .unwrap()
-                .success()
-        );
-    }
-
-    /// In a forked child (closing descriptors in the test process would close the harness's
     /// own): whether `keep` survive and every other descriptor above stderr is closed.
     fn child_closes_all_but_kept(close_range: fn(u32, u32) -> bool) -> bool {
         let pipes: Vec<(OwnedFd, OwnedFd)> = (0..4).map(|_| nix::unistd::pipe().unwrap()).collect();
@@ -273,23 +178,6 @@ mod tests {
         assert!(child_closes_all_but_kept(close_range), "with close_range");
         let refused = |_: u32, _: u32| false;
         assert!(child_closes_all_but_kept(refused), "close_range refused");
-    }
-
-    #[test]
-    fn bounded_output_is_collected_whole_or_cut_off_at_the_limit() {
-        let (status, out) = output_bounded(
-            Command::new("sh").args(["-c", "seq 1 100000"]),
-            Duration::from_secs(30),
-        )
-        .unwrap();
-        assert!(status.success());
-        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 100_000);
-        let err = output_bounded(
-            Command::new("sh").args(["-c", "echo started; sleep 30"]),
-            Duration::from_millis(300),
-        )
-        .unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     }
 
     #[test]

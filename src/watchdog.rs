@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 /// The exit status of a run the watchdog ended, as `timeout(1)` uses for the same.
 pub const EXIT_STUCK: i32 = 124;
 
-/// The environment variable that overrides the bound, in whole seconds; 0 switches it off.
-pub const BOUND_VARIABLE: &str = "COSTS_WATCHDOG_SECS";
+/// The environment variable that overrides the bound, in whole seconds; 0 switches it off
+/// (the count lane's instructions lane does).
+pub const BOUND_VARIABLE: &str = criterion_gate::count::bench_process::WATCHDOG_VARIABLE;
 
 /// The longest a benchmark may go without progress, whatever the times it is given: setup
 /// (a thousand threads, a ballast of GiBs) and Criterion's analysis between benchmarks.

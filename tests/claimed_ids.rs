@@ -1,35 +1,20 @@
 //! Every benchmark ID the claims report and the ladder read exists in the suite: listed by
 //! its bench executable (`--list`), or skipped there with a reason this machine printed.
 
+mod common;
+
 use concurrency_costs::claims::{GROUPS, benchmark_ids};
-use concurrency_costs::process::output_bounded;
+use criterion_gate::bounded::output_bounded;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-/// The newest build of bench `name` beside this test (`cargo test --all-targets` builds them).
-fn bench_executable(name: &str) -> Option<PathBuf> {
-    let deps = std::env::current_exe().ok()?.parent()?.to_path_buf();
-    let prefix = format!("{name}-");
-    std::fs::read_dir(deps)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let file = p.file_name().unwrap().to_string_lossy();
-            file.strip_prefix(&prefix)
-                .is_some_and(|hash| hash.chars().all(|c| c.is_ascii_hexdigit()))
-        })
-        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
-}
 
 #[test]
 fn every_benchmark_a_claim_reads_is_in_the_suite() {
     let mut known = BTreeSet::new();
     // task_spawn_batch lives in task_spawn's file.
     for bench in GROUPS.iter().filter(|g| **g != "task_spawn_batch") {
-        let Some(exe) = bench_executable(bench) else {
+        let Some(exe) = common::bench(bench) else {
             println!("skipped: no {bench} executable beside this test; run with --all-targets");
             return;
         };

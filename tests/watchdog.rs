@@ -4,8 +4,8 @@
 
 mod common;
 
-use concurrency_costs::process::run_bounded;
 use concurrency_costs::watchdog::{BOUND_VARIABLE, EXIT_STUCK};
+use criterion_gate::bounded::run_bounded;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

@@ -264,9 +264,9 @@ pub fn evaluate(results: &Results) -> Vec<Row> {
 mod tests {
     use super::figures::C10K_IO;
     use super::*;
-    use crate::gate::criterion::Estimate;
     use crate::probe::LatencySummary;
     use crate::provenance::{Run, this_commit};
+    use criterion_gate::criterion::Estimate;
 
     #[test]
     fn a_value_inside_below_or_above_the_range_gets_its_verdict() {

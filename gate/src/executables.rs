@@ -1,0 +1,137 @@
+//! The bench executables of a build: building them, and the benchmark IDs each one holds.
+
+use crate::bounded::output_bounded;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// One bench executable of a build.
+#[derive(Clone, Debug)]
+pub struct BenchBinary {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// Listing a bench executable's benchmarks takes well under a second.
+const LIST_LIMIT: Duration = Duration::from_secs(60);
+
+/// A clean build of the benches takes about five minutes on two cores; one waiting on another
+/// cargo's lock of the same target directory would wait for ever.
+const BUILD_LIMIT: Duration = Duration::from_secs(60 * 60);
+
+/// The newest file in `dir` named `name`, or `name-<suffix>` with no extension where
+/// `suffix_ok` accepts the suffix: cargo names a test-profile build `<name>-<hash>`, and
+/// keeps older builds beside it.
+pub fn newest(dir: &Path, name: &str, suffix_ok: impl Fn(&str) -> bool) -> Option<PathBuf> {
+    let prefix = format!("{name}-");
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let file = p.file_name().unwrap_or_default().to_string_lossy();
+            let suffix = file.strip_prefix(&prefix);
+            (file == name || suffix.is_some_and(&suffix_ok)) && p.extension().is_none()
+        })
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+}
+
+/// The benchmark IDs an executable holds (`--bench --list`).
+pub fn list(binary: &Path) -> Result<Vec<String>, String> {
+    let (status, stdout) = output_bounded(
+        Command::new(binary)
+            .args(["--bench", "--list"])
+            .stderr(Stdio::null()),
+        LIST_LIMIT,
+    )
+    .map_err(|e| format!("{} --list: {e}", binary.display()))?;
+    if !status.success() {
+        return Err(format!("{} --list failed ({status})", binary.display()));
+    }
+    Ok(String::from_utf8_lossy(&stdout)
+        .lines()
+        .filter_map(|l| l.strip_suffix(": benchmark"))
+        .map(str::to_string)
+        .collect())
+}
+
+/// Builds the bench executables of the crate at `tree` (`cargo bench --no-run`), into
+/// `target_dir` and with cargo `features` if given, and returns them by bench name.
+pub fn build(
+    tree: &Path,
+    target_dir: Option<&Path>,
+    features: Option<&str>,
+) -> Result<Vec<BenchBinary>, String> {
+    #[derive(Deserialize)]
+    struct Message {
+        reason: String,
+        #[serde(default)]
+        target: Option<Target>,
+        #[serde(default)]
+        executable: Option<PathBuf>,
+    }
+    #[derive(Deserialize)]
+    struct Target {
+        name: String,
+        kind: Vec<String>,
+    }
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cargo
+        .current_dir(tree)
+        .args(["bench", "--no-run", "--locked", "--message-format=json"])
+        .stderr(Stdio::inherit());
+    if let Some(dir) = target_dir {
+        cargo.env("CARGO_TARGET_DIR", dir);
+    }
+    if let Some(features) = features {
+        cargo.args(["--features", features]);
+    }
+    let (status, stdout) = output_bounded(&mut cargo, BUILD_LIMIT)
+        .map_err(|e| format!("cargo bench --no-run in {}: {e}", tree.display()))?;
+    if !status.success() {
+        return Err(format!("building the benches in {} failed", tree.display()));
+    }
+    Ok(String::from_utf8_lossy(&stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Message>(line).ok())
+        .filter(|m| m.reason == "compiler-artifact")
+        .filter_map(|m| {
+            let target = m.target?;
+            target
+                .kind
+                .iter()
+                .any(|k| k == "bench")
+                .then_some(BenchBinary {
+                    name: target.name,
+                    path: m.executable?,
+                })
+        })
+        .collect())
+}
+
+/// The executable of `binaries` that holds benchmark `id`, if one does.
+pub fn holding<'a>(
+    binaries: &'a [BenchBinary],
+    id: &str,
+) -> Result<Option<&'a BenchBinary>, String> {
+    for binary in binaries {
+        if list(&binary.path)?.iter().any(|listed| listed == id) {
+            return Ok(Some(binary));
+        }
+    }
+    Ok(None)
+}
+
+/// Every benchmark ID of a build, with the executable that holds it.
+pub fn catalogue(binaries: &[BenchBinary]) -> Result<BTreeMap<String, PathBuf>, String> {
+    let mut ids = BTreeMap::new();
+    for binary in binaries {
+        for id in list(&binary.path)? {
+            ids.insert(id, binary.path.clone());
+        }
+    }
+    Ok(ids)
+}

@@ -1,0 +1,25 @@
+//! What more than one integration test needs.
+
+use criterion_gate::executables::newest;
+use std::path::PathBuf;
+
+/// Where this test's executable was built (`target/<profile>/deps`).
+fn deps_dir() -> PathBuf {
+    std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The newest build of example `name`, which `cargo test --all-targets` builds beside the
+/// tests (in `target/<profile>/examples`), for every package of the workspace.
+pub fn example(name: &str) -> PathBuf {
+    let examples = deps_dir().parent().unwrap().join("examples");
+    newest(&examples, name, |_| true).unwrap_or_else(|| {
+        panic!(
+            "no {name} in {}: run the tests with --all-targets (or --examples)",
+            examples.display()
+        )
+    })
+}
