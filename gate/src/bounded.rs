@@ -20,11 +20,26 @@ pub fn run_bounded(command: &mut Command, limit: Duration) -> io::Result<ExitSta
 /// [`run_bounded`] that also collects what the program writes to standard output.
 pub fn output_bounded(command: &mut Command, limit: Duration) -> io::Result<(ExitStatus, Vec<u8>)> {
     let mut child = spawn_in_own_group(command.stdout(Stdio::piped()))?;
-    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    collect_while_waiting(child, stdout, limit)
+}
+
+/// [`run_bounded`] that also collects what the program writes to standard error.
+pub fn errors_bounded(command: &mut Command, limit: Duration) -> io::Result<(ExitStatus, Vec<u8>)> {
+    let mut child = spawn_in_own_group(command.stderr(Stdio::piped()))?;
+    let stderr = child.stderr.take().expect("stderr is piped");
+    collect_while_waiting(child, stderr, limit)
+}
+
+fn collect_while_waiting(
+    mut child: Child,
+    mut pipe: impl Read + Send + 'static,
+    limit: Duration,
+) -> io::Result<(ExitStatus, Vec<u8>)> {
     // Read while waiting: a program that fills the pipe would otherwise never exit.
     let reader = std::thread::spawn(move || {
         let mut bytes = Vec::new();
-        stdout.read_to_end(&mut bytes).map(|_| bytes)
+        pipe.read_to_end(&mut bytes).map(|_| bytes)
     });
     let status = wait_bounded(&mut child, limit);
     // Every writer is gone now (the group was killed on a timeout), so the read ends.
@@ -108,8 +123,6 @@ mod tests {
                 .success()
         );
     }
-
-    /// In a forked child (closing descriptors in the test process would close the harness's
 
     #[test]
     fn bounded_output_is_collected_whole_or_cut_off_at_the_limit() {

@@ -9,7 +9,7 @@
 
 use super::BadInput;
 use super::executables::{self, BenchBinary};
-use crate::bounded::output_bounded;
+use crate::bounded::{errors_bounded, output_bounded};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -20,6 +20,33 @@ pub const TARGET_DIR: &str = "target/compare/tree-target";
 
 /// A git command here takes well under a minute (a worktree of this size: a second).
 const GIT_LIMIT: Duration = Duration::from_secs(300);
+/// `cargo update` may fetch the registry's index first.
+const UPDATE_LIMIT: Duration = Duration::from_secs(600);
+
+/// A dependency at a chosen version on one side of a comparison (`NAME@VERSION`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pin {
+    pub name: String,
+    pub version: String,
+}
+
+impl Pin {
+    pub fn parse(text: &str) -> Result<Pin, String> {
+        match text.split_once('@') {
+            Some((name, version)) if !name.is_empty() && !version.is_empty() => Ok(Pin {
+                name: name.to_string(),
+                version: version.to_string(),
+            }),
+            _ => Err(format!("{text}: expected NAME@VERSION, e.g. tokio@1.40.0")),
+        }
+    }
+}
+
+impl std::fmt::Display for Pin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.name, self.version)
+    }
+}
 
 /// Runs git with `args` (and `env`), returning its trimmed standard output.
 fn git(args: &[&str], env: &[(&str, &Path)]) -> Result<String, BadInput> {
@@ -111,14 +138,51 @@ impl Worktree {
         &self.path
     }
 
-    /// Moves the worktree to another commit.
+    /// Moves the worktree to another commit, discarding what was changed in it (a lock
+    /// file a [`Pin`] rewrote).
     pub fn check_out(&self, commit: &str) -> Result<(), BadInput> {
         let tree = self.path.to_string_lossy();
         git(
-            &["-C", &tree, "checkout", "--quiet", "--detach", commit],
+            &[
+                "-C", &tree, "checkout", "--quiet", "--force", "--detach", commit,
+            ],
             &[],
         )
         .map(drop)
+    }
+
+    /// Sets a dependency to the version `pin` names, in this tree's lock file only.
+    pub fn pin(&self, pin: &Pin) -> Result<(), BadInput> {
+        let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        cargo
+            .current_dir(&self.path)
+            .args([
+                "update",
+                "--quiet",
+                "-p",
+                &pin.name,
+                "--precise",
+                &pin.version,
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        let cannot = |why: &str| BadInput::Cannot(format!("cannot put {pin} on the base: {why}"));
+        let (status, stderr) =
+            errors_bounded(&mut cargo, UPDATE_LIMIT).map_err(|e| cannot(&e.to_string()))?;
+        if !status.success() {
+            // cargo's own reason (no such package, no such version), on the one line.
+            let said = String::from_utf8_lossy(&stderr);
+            let reason = said
+                .lines()
+                .find_map(|l| l.strip_prefix("error: "))
+                .unwrap_or("cargo update failed");
+            return Err(cannot(reason));
+        }
+        eprintln!(
+            "base: {pin} (cargo update -p {} --precise {})",
+            pin.name, pin.version
+        );
+        Ok(())
     }
 
     /// Builds the benches checked out here into [`TARGET_DIR`].
@@ -157,9 +221,9 @@ pub struct BuiltSides {
     pub head: PathBuf,
 }
 
-/// Builds `base` (a revision) and the working tree, one after the other in one worktree,
-/// into `target/compare/base-bin` and `target/compare/head-bin`.
-pub fn base_and_working_tree(base: &str) -> Result<BuiltSides, BadInput> {
+/// Builds `base` (a revision, with its dependencies set to `pins`) and the working tree, one
+/// after the other in one worktree, into `target/compare/base-bin` and `target/compare/head-bin`.
+pub fn base_and_working_tree(base: &str, pins: &[Pin]) -> Result<BuiltSides, BadInput> {
     let base_commit = resolve(base)?;
     let head_commit = snapshot_of_working_tree()?;
     let sides = BuiltSides {
@@ -169,6 +233,9 @@ pub fn base_and_working_tree(base: &str) -> Result<BuiltSides, BadInput> {
         head: PathBuf::from("target/compare/head-bin"),
     };
     let tree = Worktree::at(&sides.base_commit)?;
+    for pin in pins {
+        tree.pin(pin)?;
+    }
     keep(&tree.build()?, &sides.base)?;
     tree.check_out(&sides.head_commit)?;
     keep(&tree.build()?, &sides.head)?;

@@ -569,3 +569,77 @@ fn a_replay_of_kept_pairs_counts_what_the_gate_would_fail_and_refuses_mixed_sett
     assert_eq!(mixed.status.code(), Some(2));
     assert!(stderr_line(&mixed).contains("measured differently"));
 }
+
+/// A scratch crate in a git repository of its own, one commit deep.
+fn scratch_repository(scratch: &Scratch) -> PathBuf {
+    let repo = scratch.path("repo");
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::write(
+        repo.join("Cargo.toml"),
+        "[package]\nname = \"scratch\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("src/lib.rs"), "").unwrap();
+    for args in [
+        &["init", "--quiet"][..],
+        &["add", "."],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "--quiet",
+            "-m",
+            "one",
+        ],
+    ] {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+    repo
+}
+
+#[test]
+fn a_dependency_the_base_cannot_take_gets_one_line_exit_2_and_no_worktree_left() {
+    let scratch = Scratch::new("pin");
+    let repo = scratch_repository(&scratch);
+    let gate = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_criterion-gate"))
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap()
+    };
+    let out = gate(&["compare", "--base", "HEAD", "--base-dependency", "tokio"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected NAME@VERSION"));
+
+    let out = gate(&[
+        "compare",
+        "--base",
+        "HEAD",
+        "--base-dependency",
+        "nosuch@1.0.0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = stderr_line(&out);
+    assert!(
+        said.contains("cannot put nosuch@1.0.0 on the base")
+            && said.contains("did not match any packages"),
+        "{said}"
+    );
+    // The worktree the base was checked out in is gone, and git no longer lists it.
+    assert!(!repo.join("target/compare/tree").exists());
+    let worktrees = Command::new("git")
+        .args(["worktree", "list", "--porcelain"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&worktrees.stdout);
+    assert_eq!(listed.matches("worktree ").count(), 1, "{listed}");
+}

@@ -276,7 +276,7 @@ pub fn check(
             );
             // Both sides built in one worktree and target directory, as a comparison builds
             // them: a build's path goes into its symbols and code layout.
-            let sides = builds::base_and_working_tree(&stored.commit)?;
+            let sides = builds::base_and_working_tree(&stored.commit, &[])?;
             let base = count_binaries(&super::binaries_in(&sides.base)?, args, &[])?;
             let head = count_binaries(&super::binaries_in(&sides.head)?, args, &base.benchmarks)?;
             (base.benchmarks, head.benchmarks)

@@ -278,6 +278,12 @@ pub struct CompareArgs {
     /// and head-bin.
     #[arg(long, value_name = "REV", conflicts_with_all = ["base_bin", "head_bin", "rejudge", "replay"])]
     pub base: Option<String>,
+    /// Put a dependency at another version on the base side only: after checking the base
+    /// out, `cargo update -p NAME --precise VERSION` in its worktree. With `--base HEAD` and
+    /// a clean tree, the one difference between the sides is that dependency's version: did
+    /// its upgrade (the head's version) make the suite slower? Repeatable, one per crate.
+    #[arg(long, value_name = "NAME@VERSION", requires = "base", value_parser = builds::Pin::parse)]
+    pub base_dependency: Vec<builds::Pin>,
     /// The base build's bench executables (file name = bench name), as --base leaves them.
     #[arg(long, value_name = "DIR", requires = "head_bin", required_unless_present_any = ["rejudge", "base", "replay"])]
     pub base_bin: Option<PathBuf>,
@@ -570,12 +576,16 @@ pub fn binaries_in(dir: &Path) -> Result<Vec<BenchBinary>, BadInput> {
 
 pub fn compare(args: &CompareArgs) -> Result<ExitCode, BadInput> {
     if let Some(base) = &args.base {
-        let built = builds::base_and_working_tree(base)?;
+        let built = builds::base_and_working_tree(base, &args.base_dependency)?;
         eprintln!(
-            "base {} against head {}{}",
+            "base {}{} against head {}{}",
             short(&built.base_commit),
+            args.base_dependency
+                .iter()
+                .map(|pin| format!(" with {pin}"))
+                .collect::<String>(),
             short(&built.head_commit),
-            if built.head_commit == built.base_commit {
+            if built.head_commit == built.base_commit && args.base_dependency.is_empty() {
                 " (the same commit)"
             } else {
                 ""
