@@ -151,6 +151,24 @@ impl Worktree {
         .map(drop)
     }
 
+    /// Removes the lock file if git does not track it (a build resolved it here).
+    pub fn remove_untracked_lock(&self) -> Result<(), BadInput> {
+        let tree = self.path.to_string_lossy();
+        let tracked = git(
+            &["-C", &tree, "ls-files", "--error-unmatch", "Cargo.lock"],
+            &[],
+        );
+        if tracked.is_err() {
+            let lock = self.path.join("Cargo.lock");
+            if let Err(e) = std::fs::remove_file(&lock)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                return Err(BadInput::Unwritable(lock, e));
+            }
+        }
+        Ok(())
+    }
+
     /// Sets a dependency to the version `pin` names, in this tree's lock file only.
     pub fn pin(&self, pin: &Pin) -> Result<(), BadInput> {
         let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
@@ -238,6 +256,11 @@ pub fn base_and_working_tree(base: &str, pins: &[Pin]) -> Result<BuiltSides, Bad
     }
     keep(&tree.build()?, &sides.base)?;
     tree.check_out(&sides.head_commit)?;
+    // A lock file the base's build resolved (the suite commits none) stays for the head's,
+    // so both sides build with the same versions, unless the base's were pinned.
+    if !pins.is_empty() {
+        tree.remove_untracked_lock()?;
+    }
     keep(&tree.build()?, &sides.head)?;
     Ok(sides)
 }
