@@ -32,7 +32,7 @@ use concurrency_costs::batch::scaled;
 use concurrency_costs::flavours::FLAVOURS;
 use concurrency_costs::harness::{self, Group};
 use concurrency_costs::loaded_loop::LoadedLoop;
-use concurrency_costs::probe::{LATENCY_FILE, Latencies, PROBE_INTERVAL, new_histogram};
+use concurrency_costs::probe::{BLOCKED_LOOP, Latencies, PROBE_INTERVAL, new_histogram};
 use concurrency_costs::tasks::TaskScheduler;
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use hdrhistogram::Histogram;
@@ -151,7 +151,7 @@ fn blocked_loop(c: &mut Criterion) {
                     eprintln!("{id}: the hog ran at least {fewest} rounds in every sample");
                 }
                 group.report_latencies(
-                    LATENCY_FILE,
+                    &BLOCKED_LOOP,
                     &function,
                     label,
                     &observed.histogram,

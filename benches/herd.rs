@@ -13,8 +13,8 @@
 //! Run with: `cargo bench --bench herd`
 
 use concurrency_costs::harness::{self, Group};
-use concurrency_costs::herd::{Herd, HerdSummary, Waiting};
-use concurrency_costs::probe::record_entry;
+use concurrency_costs::herd::{HERD, Herd, HerdSummary, Waiting};
+use concurrency_costs::results;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// A pool the size of a small prefork server, and one four times larger: a herd grows with
@@ -46,7 +46,7 @@ fn herd(c: &mut Criterion) {
                 report.workers
             );
             if harness::measuring(std::env::args())
-                && let Err(e) = record_entry("herd.json", &id, HerdSummary::measured(&report))
+                && let Err(e) = HERD.keep(&results::dir(), &id, HerdSummary::measured(&report))
             {
                 eprintln!("{id}: cannot record the wake-ups: {e}");
             }

@@ -27,7 +27,7 @@ use concurrency_costs::harness::{self, Group};
 use concurrency_costs::offload::{
     HASH_STRATEGIES, HashJobs, Mechanism, Offloader, Starvation, mechanisms,
 };
-use concurrency_costs::probe::new_histogram;
+use concurrency_costs::probe::{OFFLOAD, new_histogram};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
 fn offload(c: &mut Criterion) {
@@ -62,7 +62,7 @@ fn offload(c: &mut Criterion) {
                 elapsed
             })
         });
-        group.report_latencies("offload.json", "hash", name, &histogram, 0);
+        group.report_latencies(&OFFLOAD, "hash", name, &histogram, 0);
     }
     drop(hasher);
 

@@ -3,6 +3,7 @@
 //! release them and count them gone. `costs footprint` runs each kind in a fresh process so
 //! that one kind's leftovers (allocator caches, runtime threads) never count for another.
 
+use crate::results::Kept;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -69,6 +70,9 @@ impl ParkedSample {
         }
     }
 }
+
+/// `costs footprint`'s complete rows, per unit kind.
+pub const FOOTPRINTS: Kept<Footprint> = Kept::new("footprint.json");
 
 /// One row of the footprint table: bytes per unit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -6,8 +6,8 @@ use crate::environment::Environment;
 use crate::flavours::{FLAVOURS, Flavour};
 use crate::placement::{CpuPlan, Placement};
 use crate::probe::{LatencySummary, PROBE_DEADLINE, record_summary};
-use crate::provenance::costs_dir;
-use crate::provenance::{Mode, Run, record_criterion_run};
+use crate::provenance::{CRITERION_RUNS, Mode, Run};
+use crate::results::{self, Kept};
 use crate::ring::Partner;
 use crate::skip::Skip;
 use crate::tasks::{RingRun, TaskScheduler};
@@ -307,7 +307,7 @@ impl<'a> Group<'a> {
             });
         if ran && measuring(std::env::args()) {
             let run = Run::now(Mode::Bench);
-            if let Err(e) = record_criterion_run(&costs_dir(), &id, &run) {
+            if let Err(e) = CRITERION_RUNS.keep(&results::dir(), &id, run) {
                 eprintln!("{id}: cannot record the run behind the result: {e}");
             }
         }
@@ -477,7 +477,7 @@ impl<'a> Group<'a> {
     /// Criterion's mean, and records them in `target/costs/<file>`.
     pub fn report_latencies(
         &self,
-        file: &str,
+        file: &Kept<LatencySummary>,
         function: &str,
         parameter: &str,
         histogram: &Histogram<u64>,

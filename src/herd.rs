@@ -11,6 +11,7 @@
 //! where `/proc` names it), so a herd cannot hide in a worker that was elsewhere.
 
 use crate::readiness::check;
+use crate::results::Kept;
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -69,7 +70,10 @@ impl HerdReport {
     }
 }
 
-/// What `target/costs/herd.json` keeps per benchmark, for the claims report.
+/// Every herd benchmark's wake-ups per connection, for the claims report.
+pub const HERD: Kept<HerdSummary> = Kept::new("herd.json");
+
+/// What [`HERD`] keeps per benchmark.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HerdSummary {
     pub workers: usize,

@@ -26,6 +26,7 @@ pub mod probe;
 pub mod process;
 pub mod provenance;
 pub mod readiness;
+pub mod results;
 pub mod ring;
 pub mod runtime;
 pub mod rusage;

@@ -5,10 +5,10 @@
 //! stamp. A stall therefore counts against every probe queued behind it, instead of delaying
 //! the next probe and hiding (coordinated omission).
 
-use crate::provenance::{Mode, Run, costs_dir};
+use crate::provenance::{Mode, Run};
+use crate::results::{self, Kept};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -140,10 +140,12 @@ pub fn burn(work: Duration) {
     }
 }
 
-/// The file under the costs directory where every probed benchmark's percentiles are kept.
-pub const LATENCY_FILE: &str = "blocked_loop.json";
+/// Every blocked-loop benchmark's probe percentiles.
+pub const BLOCKED_LOOP: Kept<LatencySummary> = Kept::new("blocked_loop.json");
+/// Every offload benchmark's latency percentiles.
+pub const OFFLOAD: Kept<LatencySummary> = Kept::new("offload.json");
 
-/// Percentiles of one benchmark's probes, as written to [`LATENCY_FILE`].
+/// Percentiles of one benchmark's probes, as kept in [`BLOCKED_LOOP`] or [`OFFLOAD`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     pub probes: u64,
@@ -173,36 +175,19 @@ impl LatencySummary {
     }
 }
 
-/// Merges `summary` under `id` into `<costs dir>/<file>`, stamped as a measuring run's.
-/// Only a measuring run records.
-pub fn record_summary(file: &str, id: &str, summary: &LatencySummary) -> std::io::Result<()> {
-    let run = Some(Run::now(Mode::Bench));
-    record_entry(
-        file,
-        id,
-        LatencySummary {
-            run,
-            ..summary.clone()
-        },
-    )
-}
-
-/// Merges `entry` under `id` into the map kept in `<costs dir>/<file>`, written atomically
-/// (a temporary file renamed over the old one), so a crash never leaves half a file.
-pub fn record_entry<T: Serialize + serde::de::DeserializeOwned>(
-    file: &str,
+/// Keeps `summary` under `id` in `file`, stamped as a measuring run's. Only a measuring run
+/// keeps anything.
+pub fn record_summary(
+    file: &Kept<LatencySummary>,
     id: &str,
-    entry: T,
+    summary: &LatencySummary,
 ) -> std::io::Result<()> {
-    let dir = costs_dir();
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(file);
-    let mut all: BTreeMap<String, T> = std::fs::read(&path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default();
-    all.insert(id.to_string(), entry);
-    crate::durable::write_atomically(&path, &serde_json::to_vec_pretty(&all)?)
+    let run = Some(Run::now(Mode::Bench));
+    let summary = LatencySummary {
+        run,
+        ..summary.clone()
+    };
+    file.keep(&results::dir(), id, summary).map(drop)
 }
 
 #[cfg(test)]

@@ -2,9 +2,8 @@
 //! result the suite or `costs` keeps carries one, so that a report can refuse to judge a
 //! figure from a test-mode run, from another commit, or from a run cut short.
 
+use crate::results::Kept;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How the result was made.
@@ -67,36 +66,7 @@ pub fn this_commit() -> &'static str {
 
 /// The runs behind Criterion's results, per benchmark ID: Criterion's own files carry none,
 /// so the harness keeps them beside the suite's other results.
-pub const CRITERION_RUNS: &str = "criterion_runs.json";
-
-/// Where the suite writes what Criterion does not: `<target dir>/costs/`, or `$COSTS_DIR`
-/// (the regression gate's short runs write there, never into the user's results).
-pub fn costs_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("COSTS_DIR") {
-        return PathBuf::from(dir);
-    }
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
-        .join("costs")
-}
-
-/// Records `run` as the one behind benchmark `id` in `<costs dir>/criterion_runs.json`.
-pub fn record_criterion_run(costs_dir: &Path, id: &str, run: &Run) -> std::io::Result<()> {
-    std::fs::create_dir_all(costs_dir)?;
-    let path = costs_dir.join(CRITERION_RUNS);
-    let mut runs = read_criterion_runs(costs_dir);
-    runs.insert(id.to_string(), run.clone());
-    crate::durable::write_atomically(&path, &serde_json::to_vec_pretty(&runs)?)
-}
-
-/// The runs recorded behind Criterion's results; none where the file is missing or unreadable.
-pub fn read_criterion_runs(costs_dir: &Path) -> BTreeMap<String, Run> {
-    std::fs::read(costs_dir.join(CRITERION_RUNS))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
-}
+pub const CRITERION_RUNS: Kept<Run> = Kept::new("criterion_runs.json");
 
 fn utc_now() -> String {
     let seconds = SystemTime::now()
@@ -161,11 +131,13 @@ mod tests {
     fn criterion_runs_are_kept_per_benchmark() {
         let dir = std::env::temp_dir().join(format!("costs-runs-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        assert!(read_criterion_runs(&dir).is_empty());
+        assert!(CRITERION_RUNS.load(&dir).is_empty());
         let bench = Run::now(Mode::Bench);
-        record_criterion_run(&dir, "a/b", &bench).unwrap();
-        record_criterion_run(&dir, "a/c", &Run::now(Mode::Profile)).unwrap();
-        let runs = read_criterion_runs(&dir);
+        CRITERION_RUNS.keep(&dir, "a/b", bench.clone()).unwrap();
+        CRITERION_RUNS
+            .keep(&dir, "a/c", Run::now(Mode::Profile))
+            .unwrap();
+        let runs = CRITERION_RUNS.load(&dir);
         assert_eq!(runs.len(), 2);
         assert_eq!(runs["a/b"], bench);
         std::fs::remove_dir_all(&dir).unwrap();

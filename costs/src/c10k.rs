@@ -223,7 +223,10 @@ pub fn c10k(args: &C10kArgs) -> ExitCode {
     }
     match report::keep(&report) {
         Ok(path) => eprintln!("costs: results kept in {}", path.display()),
-        Err(e) => eprintln!("costs: cannot keep the results in target/costs: {e}"),
+        Err(e) => eprintln!(
+            "costs: cannot keep the results in {}: {e}",
+            concurrency_costs::results::dir().display()
+        ),
     }
     exit_status(&report.runs, INTERRUPTED.load(Ordering::Relaxed))
 }

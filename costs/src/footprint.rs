@@ -2,8 +2,9 @@
 //! its own so that one kind's leftovers never count against another.
 
 use concurrency_costs::flavours::{FLAVOURS, Flavour};
-use concurrency_costs::footprint::{Footprint, parked_threads};
+use concurrency_costs::footprint::{FOOTPRINTS, Footprint, parked_threads};
 use concurrency_costs::provenance::{Mode, Run};
+use concurrency_costs::results;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::process::{Command, ExitCode, Stdio};
@@ -91,7 +92,10 @@ pub fn footprint(units: usize, only: Vec<String>, json: bool) -> ExitCode {
         print_table(&rows);
     }
     if let Err(e) = keep_footprints(&rows) {
-        eprintln!("costs: cannot keep the results in target/costs: {e}");
+        eprintln!(
+            "costs: cannot keep the results in {}: {e}",
+            results::dir().display()
+        );
     }
     let all_complete = rows.iter().all(|row| match row {
         Row::Measured(f) => f.is_complete(),
@@ -105,27 +109,19 @@ pub fn footprint(units: usize, only: Vec<String>, json: bool) -> ExitCode {
     }
 }
 
-/// Merges the measured rows into `target/costs/footprint.json` (unit → row), atomically, for
-/// the claims report.
-fn keep_footprints(rows: &[Row]) -> std::io::Result<()> {
-    let dir = concurrency_costs::provenance::costs_dir();
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("footprint.json");
-    let mut kept: std::collections::BTreeMap<String, Footprint> = std::fs::read(&path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default();
-    // A kind that fell short (not every unit alive) is reported, never kept over a whole one.
-    for row in rows {
-        match row {
-            Row::Measured(f) if f.is_complete() => {
+/// Keeps the complete rows (unit kind → row) for the claims report.
+fn keep_footprints(rows: &[Row]) -> std::io::Result<std::path::PathBuf> {
+    FOOTPRINTS.update(&results::dir(), |kept| {
+        // A kind that fell short (not every unit alive) is reported, never kept over a whole one.
+        for row in rows {
+            if let Row::Measured(f) = row
+                && f.is_complete()
+            {
                 let run = Some(Run::now(Mode::Tool));
                 kept.insert(f.unit.clone(), Footprint { run, ..f.clone() });
             }
-            _ => {}
         }
-    }
-    concurrency_costs::durable::write_atomically(&path, &serde_json::to_vec_pretty(&kept)?)
+    })
 }
 
 /// Runs `costs footprint --child KIND` and reads its row, killing it past the deadline.

@@ -138,7 +138,7 @@ fn main() -> ExitCode {
             json,
         } => claims::claims(
             &criterion_dir.unwrap_or_else(default_criterion_dir),
-            &costs_dir.unwrap_or_else(concurrency_costs::provenance::costs_dir),
+            &costs_dir.unwrap_or_else(concurrency_costs::results::dir),
             markdown.as_deref(),
             svg.as_deref(),
             json,

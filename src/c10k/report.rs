@@ -3,6 +3,7 @@
 
 use super::orchestrate::{ModelRun, Outcome};
 use super::{CpuPlacement, Work, Workload};
+use crate::results::{self, Kept};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -61,28 +62,13 @@ pub fn scenario(workload: &Workload) -> String {
 /// The buffer a CPU-bound request hashes unless told otherwise (`costs c10k --hash-kib`).
 const DEFAULT_HASH_BYTES: usize = 64 << 10;
 
-/// Where the latest results of every scenario are kept.
-pub fn results_path() -> PathBuf {
-    crate::provenance::costs_dir().join("c10k.json")
-}
-
-/// Reads the kept results: scenario → report. Absent or unreadable: none.
-pub fn load_results() -> BTreeMap<String, C10kReport> {
-    std::fs::read(results_path())
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
-}
+/// The latest results of every scenario, per scenario key.
+pub const C10K_REPORTS: Kept<C10kReport> = Kept::new("c10k.json");
 
 /// Merges `report` into the kept results, atomically: a run of some models replaces those
 /// models' rows if the workload is the same, and the whole scenario if it is not.
 pub fn keep(report: &C10kReport) -> std::io::Result<PathBuf> {
-    let path = results_path();
-    std::fs::create_dir_all(path.parent().expect("a file in a directory"))?;
-    let mut all = load_results();
-    merge(&mut all, report);
-    crate::durable::write_atomically(&path, &serde_json::to_vec_pretty(&all)?)?;
-    Ok(path)
+    C10K_REPORTS.update(&results::dir(), |all| merge(all, report))
 }
 
 /// Puts `report`'s model runs into the kept results of its scenario, each stamped with the

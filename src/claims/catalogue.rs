@@ -254,7 +254,7 @@ fn ratio(many: String, one: String) -> Reads {
         source: format!("{many} ÷ {one}"),
         command: figures::BENCH,
         benchmarks: vec![many.clone(), one.clone()],
-        measure: Box::new(move |r| Some(r.mean(&many)? / r.mean(&one)?)),
+        measure: Box::new(move |r| Some(r.mean(&many)?.with(r.mean(&one)?, |m, o| m / o))),
     }
 }
 
@@ -265,7 +265,7 @@ fn share_of_core(share: ShareOfCore) -> Reads {
         source: format!("{} × {bench}", crate::units::grouped(per_second)),
         command: figures::BENCH,
         benchmarks: vec![bench.clone()],
-        measure: Box::new(move |r| Some(per_second * r.mean(&bench)? / 1e9 * 100.0)),
+        measure: Box::new(move |r| Some(r.mean(&bench)?.map(|ns| per_second * ns / 1e9 * 100.0))),
     }
 }
 
@@ -275,7 +275,7 @@ fn herd(id: String) -> Reads {
         source: format!("{id} (voluntary switches of the workers ÷ connections)"),
         command: figures::BENCH,
         benchmarks: vec![id.clone()],
-        measure: Box::new(move |r| r.herd_of(&id).map(|h| h.wakeups_per_connection)),
+        measure: Box::new(move |r| Some(r.herd_of(&id)?.map(|h| h.wakeups_per_connection))),
     }
 }
 
@@ -291,11 +291,10 @@ fn footprint(entry: FootprintEntry) -> Reads {
         command: FOOTPRINT,
         benchmarks: Vec::new(),
         measure: Box::new(move |r| {
-            let f = r.footprint_of(&unit)?;
-            Some(match size {
+            Some(r.footprint_of(&unit)?.map(|f| match size {
                 Size::Rss => f.rss_per_unit,
                 Size::Virtual => f.virtual_per_unit,
-            })
+            }))
         }),
     }
 }
@@ -307,7 +306,8 @@ fn footprint_ratio(of: String, over: String) -> Reads {
         command: FOOTPRINT,
         benchmarks: Vec::new(),
         measure: Box::new(move |r| {
-            Some(r.footprint_of(&of)?.rss_per_unit / r.footprint_of(&over)?.rss_per_unit)
+            let (of, over) = (r.footprint_of(&of)?, r.footprint_of(&over)?);
+            Some(of.with(over, |of, over| of.rss_per_unit / over.rss_per_unit))
         }),
     }
 }
@@ -384,7 +384,7 @@ fn c10k(entry: C10kEntry) -> Result<Reads, String> {
         command,
         benchmarks: Vec::new(),
         measure: Box::new(move |r| {
-            r.c10k_run(&scenario, model)
+            r.c10k_run(&scenario, model)?
                 .and_then(|m| metric.of(m, service_ms))
         }),
     })
@@ -404,9 +404,10 @@ fn c10k_ratio(entry: C10kRatioEntry) -> Result<Reads, String> {
         command,
         benchmarks: Vec::new(),
         measure: Box::new(move |r| {
-            let of = metric(r.c10k_run(&scenario, of)?);
-            let over = metric(r.c10k_run(&scenario, over)?);
-            Some(of / over.max(f64::MIN_POSITIVE))
+            let (of, over) = (r.c10k_run(&scenario, of)?, r.c10k_run(&scenario, over)?);
+            Some(of.with(over, |of, over| {
+                metric(of) / metric(over).max(f64::MIN_POSITIVE)
+            }))
         }),
     })
 }
@@ -436,7 +437,7 @@ fn blocked_loop(entry: BlockedLoopEntry) -> Reads {
         source: format!("{bench} ({} probe latency)", percentile.name()),
         command: figures::BENCH,
         benchmarks: vec![bench.clone()],
-        measure: Box::new(move |r| r.latency(&bench).map(|s| percentile.of(s))),
+        measure: Box::new(move |r| Some(r.latency(&bench)?.map(|s| percentile.of(s)))),
     }
 }
 

@@ -67,7 +67,7 @@ pub fn ladder_svg(results: &Results, machine: &str) -> String {
     const DECADES: f64 = 8.0; // 1 ns .. 100 ms
     let mut bars: Vec<(&str, &str, f64)> = LADDER
         .iter()
-        .filter_map(|(label, id)| Some((*label, *id, results.mean(id)?)))
+        .filter_map(|(label, id)| Some((*label, *id, results.mean(id)?.value)))
         .collect();
     bars.sort_by(|a, b| a.2.total_cmp(&b.2));
     // Which runs the bars come from: the report's build need not be the one that measured.

@@ -146,7 +146,7 @@ fn times(factor: f64) -> String {
 }
 
 /// Where a figure comes from and how it is computed from the results.
-pub(crate) type Measure = Box<dyn Fn(&Results) -> Option<f64>>;
+pub(crate) type Measure = Box<dyn Fn(&Results) -> Option<results::Traced<f64>>>;
 
 /// One measured figure that tests a claim.
 pub struct Figure {
