@@ -1,6 +1,6 @@
 //! The bench executables of a build: building them, and the benchmark IDs each one holds.
 
-use crate::bounded::output_bounded;
+use crate::bounded::{output_bounded, run_bounded};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -51,11 +51,38 @@ pub fn list(binary: &Path) -> Result<Vec<String>, String> {
     if !status.success() {
         return Err(format!("{} --list failed ({status})", binary.display()));
     }
-    Ok(String::from_utf8_lossy(&stdout)
+    Ok(listed_ids(&String::from_utf8_lossy(&stdout)))
+}
+
+/// The IDs in a `--list` output: Criterion 0.5 and later end each line `: benchmark`, 0.4
+/// and earlier `: bench`.
+fn listed_ids(listing: &str) -> Vec<String> {
+    listing
         .lines()
-        .filter_map(|l| l.strip_suffix(": benchmark"))
+        .filter_map(|l| {
+            l.strip_suffix(": benchmark")
+                .or_else(|| l.strip_suffix(": bench"))
+        })
         .map(str::to_string)
-        .collect())
+        .collect()
+}
+
+/// Whether git tracks the lock file of `tree` (outside git: whether there is one).
+fn committed_lock(tree: &Path) -> bool {
+    let tracked = run_bounded(
+        Command::new("git")
+            .current_dir(tree)
+            .args(["ls-files", "--error-unmatch", "Cargo.lock"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+        LIST_LIMIT,
+    );
+    match tracked {
+        Ok(status) if status.code() == Some(0) => true,
+        // 1: git knows the tree, but not the file.
+        Ok(status) if status.code() == Some(1) => false,
+        _ => tree.join("Cargo.lock").exists(),
+    }
 }
 
 /// Builds the bench executables of the crate at `tree` (`cargo bench --no-run`), into
@@ -81,15 +108,21 @@ pub fn build(
     let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cargo
         .current_dir(tree)
-        .args(["bench", "--no-run", "--message-format=json"])
+        // The artifacts as JSON on stdout; the compiler's errors rendered on stderr, for the
+        // reader (plain JSON would carry them on stdout, where no one sees them).
+        .args([
+            "bench",
+            "--no-run",
+            "--message-format=json-render-diagnostics",
+        ])
         .stderr(Stdio::inherit());
     // A committed lock file is what the suite measures with: building must not move it. A
-    // library that commits none gets its dependencies resolved here, once per tree.
-    if tree.join("Cargo.lock").exists() {
+    // library that commits none gets its dependencies resolved here.
+    if committed_lock(tree) {
         cargo.arg("--locked");
     } else {
         eprintln!(
-            "{} has no Cargo.lock: its dependencies are resolved now",
+            "{} commits no Cargo.lock: its dependencies are resolved now",
             tree.display()
         );
     }
@@ -102,7 +135,11 @@ pub fn build(
     let (status, stdout) = output_bounded(&mut cargo, BUILD_LIMIT)
         .map_err(|e| format!("cargo bench --no-run in {}: {e}", tree.display()))?;
     if !status.success() {
-        return Err(format!("building the benches in {} failed", tree.display()));
+        return Err(format!(
+            "building the benches in {} failed (the compiler's errors are above; old code that \
+             denies warnings builds with RUSTFLAGS=--cap-lints=warn)",
+            tree.display()
+        ));
     }
     Ok(String::from_utf8_lossy(&stdout)
         .lines()
@@ -144,4 +181,15 @@ pub fn catalogue(binaries: &[BenchBinary]) -> Result<BTreeMap<String, PathBuf>, 
         }
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_listed_as_every_criterion_version_prints_them() {
+        let listing = "a/b/1: benchmark\nc/d: bench\nWarning: something else\n";
+        assert_eq!(listed_ids(listing), ["a/b/1", "c/d"]);
+    }
 }

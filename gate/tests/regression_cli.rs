@@ -455,6 +455,12 @@ fn end_to_end_paired_mode_fails_the_one_benchmark_made_10_percent_slower() {
         table.contains("`fixture/spin/2` | **REGRESSED** | time | +"),
         "{table}"
     );
+    // The fixture's harness is Criterion's own: the count lane ran it, saw no count, and
+    // says why, once, for both lanes.
+    assert!(
+        table.contains("not counted: instructions and kernel: its harness does not count"),
+        "{table}"
+    );
     assert!(
         !table.contains("`fixture/spin/1` | **REGRESSED**"),
         "{table}"

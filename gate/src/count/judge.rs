@@ -154,11 +154,18 @@ fn change(name: &str, base: &Count, head: &Count, threshold: f64) -> CountChange
 }
 
 fn why_not_counted(base: &Counted, head: &Counted) -> String {
-    let reasons: Vec<String> = head
-        .not_counted
-        .iter()
-        .chain(base.not_counted.iter())
-        .map(|(lane, why)| format!("{lane}: {why}"))
+    // Each reason once, with every lane it kept from counting, on either side.
+    let mut lanes_by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (lane, why) in head.not_counted.iter().chain(base.not_counted.iter()) {
+        match lanes_by_reason.iter_mut().find(|(w, _)| w == why) {
+            Some((_, lanes)) if !lanes.contains(&lane.as_str()) => lanes.push(lane),
+            Some(_) => {}
+            None => lanes_by_reason.push((why, vec![lane])),
+        }
+    }
+    let reasons: Vec<String> = lanes_by_reason
+        .into_iter()
+        .map(|(why, lanes)| format!("{}: {why}", lanes.join(" and ")))
         .chain(
             head.counts
                 .iter()

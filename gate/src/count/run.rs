@@ -95,7 +95,7 @@ pub fn count(
     let mut all: BTreeMap<String, Counted> = BTreeMap::new();
     let mut callgrind_passes = Vec::new();
     let mut plans = Vec::new();
-    for binary in binaries {
+    'binaries: for binary in binaries {
         let ids: Vec<String> = executables::list(&binary.path)?
             .into_iter()
             .filter(|id| filter.as_ref().is_none_or(|f| f.is_match(id)))
@@ -128,6 +128,10 @@ pub fn count(
                     let found = pass.run(settings, scratch)?;
                     progress(&found.said);
                     if repetition == 1 {
+                        if found.is_silent() {
+                            uninstrumented(&mut all, &ids);
+                            continue 'binaries;
+                        }
                         plan = found.iterations();
                     }
                     found.merge_into(&mut all);
@@ -145,6 +149,10 @@ pub fn count(
                     };
                     let found = pass.run(settings, scratch)?;
                     progress(&found.said);
+                    if found.is_silent() {
+                        uninstrumented(&mut all, &ids);
+                        continue 'binaries;
+                    }
                     plan = found.iterations();
                 }
             }
@@ -231,6 +239,15 @@ fn side_by_side(
         }
         Ok(found)
     })
+}
+
+/// Marks `ids` as not counted in either lane: their executable ran its benchmarks without
+/// reporting a count, so its harness does not call the count hooks (a suite of its own).
+fn uninstrumented(all: &mut BTreeMap<String, Counted>, ids: &[String]) {
+    const WHY: &str = "its harness does not count (it calls no criterion_gate::count hooks)";
+    for lane in ["kernel", "instructions"] {
+        not_counted(all, ids, lane, WHY);
+    }
 }
 
 fn not_counted(all: &mut BTreeMap<String, Counted>, ids: &[String], lane: &str, why: &str) {
@@ -338,6 +355,11 @@ impl Pass<'_> {
 }
 
 impl Found {
+    /// A pass that ran to its end and said nothing of any benchmark it was given.
+    fn is_silent(&self) -> bool {
+        self.lines.is_empty() && self.skipped.is_empty() && self.failed.is_none()
+    }
+
     /// The N each benchmark was counted at.
     fn iterations(&self) -> BTreeMap<String, u64> {
         self.lines
