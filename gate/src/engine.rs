@@ -11,95 +11,12 @@
 
 use super::criterion;
 use super::judge::{self, Judgement, Pair, Verdict};
+pub use super::settings::Settings;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// How each side's process measures, and how much there is to spend.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Settings {
-    pub warm_up_ms: u64,
-    pub measurement_ms: u64,
-    pub sample_size: usize,
-    /// Quads every benchmark gets before any is judged (two pairs each).
-    pub first_quads: usize,
-    /// Pairs the fixed-look rule judges (its false-alarm rate was measured at this cap).
-    pub max_pairs: usize,
-    /// No benchmark gets more pairs than this; past `max_pairs`, only the always-valid rule
-    /// judges them. Pairs kept before it was a setting had none past the cap (0 reads so).
-    #[serde(default)]
-    pub pair_limit: usize,
-    pub budget: Duration,
-    /// How long one process may take before it is killed and its benchmark counted failed.
-    pub process_limit: Duration,
-    pub threshold: f64,
-    /// Every head figure is multiplied by this when deciding where pairs go, as the verdict
-    /// will multiply it (`--simulate-slowdown`), so a simulation spends its pairs as a real
-    /// slowdown of that size would; 1.0 as measured.
-    #[serde(default = "as_measured")]
-    pub slowdown: f64,
-    /// Benchmarks of one binary measured in one process: enough to spread the cost of
-    /// starting a process, few enough that base and head of a benchmark stay close in time.
-    #[serde(default = "batch_before_it_was_set")]
-    pub batch: usize,
-}
-
-/// Pairs kept before the batch was a setting were measured eight benchmarks to a process.
-fn batch_before_it_was_set() -> usize {
-    8
-}
-
-fn as_measured() -> f64 {
-    1.0
-}
-
-impl Settings {
-    /// The defaults of `costs compare`; why each, measured, is in docs/regression-gate.md
-    /// and beside the option in `costs compare --help`.
-    pub const DEFAULT: Settings = Settings {
-        warm_up_ms: 25,
-        measurement_ms: 75,
-        sample_size: 10,
-        first_quads: 2,
-        max_pairs: 24,
-        pair_limit: 240,
-        budget: Duration::from_secs(14 * 60),
-        process_limit: Duration::from_secs(120),
-        threshold: 0.02,
-        slowdown: 1.0,
-        batch: 2,
-    };
-
-    /// These settings, made workable: Criterion's ten samples at least, a quad before any
-    /// verdict, two pairs, one benchmark a process, and a limit no lower than the cap.
-    pub fn workable(self) -> Settings {
-        let max_pairs = self.max_pairs.max(2);
-        Settings {
-            sample_size: self.sample_size.max(10),
-            first_quads: self.first_quads.max(1),
-            max_pairs,
-            pair_limit: self.pair_limit.max(max_pairs),
-            batch: self.batch.max(1),
-            ..self
-        }
-    }
-
-    /// The most pairs any benchmark gets.
-    pub fn pair_limit(&self) -> usize {
-        self.pair_limit.max(self.max_pairs)
-    }
-
-    /// How a comparison of `benchmarks` judges: the fixed-look rule up to the cap, the
-    /// always-valid rule past it.
-    pub fn stages(&self, benchmarks: usize) -> judge::Stages {
-        judge::Stages {
-            fixed_pairs: self.max_pairs,
-            benchmarks,
-        }
-    }
-}
 
 /// Which build runs first in a quad.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,8 +85,10 @@ fn measure(
         .stdout(Stdio::null())
         .stderr(stderr);
     let limit = settings.process_limit * ids.len() as u32;
+    let started = Instant::now();
     let status = crate::bounded::run_bounded(&mut command, limit)
         .map_err(|e| format!("{}: {e}", binary.display()))?;
+    say_if_slower_than_asked(binary, ids.len(), started.elapsed(), settings);
     if !status.success() {
         let said = std::fs::read_to_string(&log).unwrap_or_default();
         let last = said
@@ -185,6 +104,31 @@ fn measure(
         .map(|(id, e)| (id, e.fast_ns))
         .filter(|(_, ns)| ns.is_finite() && *ns > 0.0)
         .collect())
+}
+
+/// A process this many times longer than the time asked of it (and a second more, for
+/// starting it) spends the budget on something the command line does not set.
+const SLOWER_THAN_ASKED: u32 = 10;
+
+/// Says, once per run, that a process took far longer than its benchmarks were asked to: a
+/// suite that sets its groups' warm-up or measurement time in code overrides the command line
+/// (Criterion applies the group's settings last), and each process then takes that long.
+fn say_if_slower_than_asked(binary: &Path, benchmarks: usize, took: Duration, settings: &Settings) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    let asked =
+        Duration::from_millis(settings.warm_up_ms + settings.measurement_ms) * benchmarks as u32;
+    if took > asked * SLOWER_THAN_ASKED + Duration::from_secs(1) {
+        SAID.call_once(|| {
+            eprintln!(
+                "{}: {benchmarks} benchmarks took {:.1} s in one process, not the {:.1} s asked: \
+                 the suite sets its own warm-up or measurement time in code, which overrides the \
+                 command line; --filter fewer benchmarks or give --budget-min more minutes",
+                binary.display(),
+                took.as_secs_f64(),
+                asked.as_secs_f64()
+            )
+        });
+    }
 }
 
 /// Measures one quad of a batch of plans sharing both binaries (ABBA or BAAB) and appends
@@ -310,7 +254,8 @@ fn settles_soon(evidence: &judge::PairedEvidence, settings: &Settings) -> bool {
         .is_none_or(|pairs| pairs <= settings.max_pairs as f64 * 2.0 / 3.0)
 }
 
-/// Whether `pairs` pairs at this spread could gate the benchmark on less than `USEFUL_GATE`;
+/// Whether `pairs` pairs at this spread could gate the benchmark on less than
+/// [`Settings::USEFUL_GATE`];
 /// a bimodal benchmark's prospects are those of its same-mode pairs: their spread, and the
 /// share of further pairs that will land in one mode.
 fn could_gate_usefully(
@@ -327,12 +272,8 @@ fn could_gate_usefully(
     let best_half_width =
         super::stats::t_95(usable as usize - 1) * super::stats::MEDIAN_EFFICIENCY * sigma
             / usable.sqrt();
-    (settings.threshold.ln_1p() + best_half_width).exp_m1() < USEFUL_GATE
+    (settings.threshold.ln_1p() + best_half_width).exp_m1() < Settings::USEFUL_GATE
 }
-
-/// A benchmark whose noise would leave it unable to fail on less than this, even with all the
-/// pairs it may get, gets no pairs beyond the first quads.
-const USEFUL_GATE: f64 = 0.15;
 
 /// The plans, in batches of up to `batch` that share both binaries.
 fn batches<'a>(plans: &[&'a Plan], batch: usize) -> Vec<Vec<&'a Plan>> {

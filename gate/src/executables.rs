@@ -68,7 +68,7 @@ fn listed_ids(listing: &str) -> Vec<String> {
 }
 
 /// Whether git tracks the lock file of `tree` (outside git: whether there is one).
-fn committed_lock(tree: &Path) -> bool {
+pub fn committed_lock(tree: &Path) -> bool {
     let tracked = run_bounded(
         Command::new("git")
             .current_dir(tree)

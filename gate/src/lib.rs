@@ -6,7 +6,7 @@
 //!   interleaved short processes and judged on paired ratios ([`judge::paired`]); [`replay`]
 //!   runs the engine on kept pairs, to estimate false alarms and power without measuring.
 //! - [`store`]: stored-baseline mode. Several runs of one commit per machine, against which a
-//!   later run's rounds are judged ([`judge::stored`]).
+//!   later run's rounds are judged ([`judge::stored`]); [`suite_runs`] makes those runs.
 //! - [`count`]: the count lane. Instructions, syscalls, switches and faults per iteration,
 //!   which the host cannot move, for a suite whose harness hands its benchmarks to
 //!   [`count::bench_process`].
@@ -15,7 +15,8 @@
 //!   each holds; [`criterion`] reads what Criterion writes; [`stats`] holds the robust
 //!   statistics every judge uses; [`report`] and [`export`] say what was found, to people and
 //!   to tools; [`cli`] is the command line, shared by `criterion-gate` and any suite's tool.
-//! - [`host`] names the machine and the build; [`bounded`] runs commands within a bound;
+//! - [`settings`] holds the gate's defaults, each with why; [`host`] names the machine and
+//!   the build; [`bounded`] runs commands within a bound;
 //!   [`durable`] writes files whole or not at all; [`units`] prints figures.
 
 pub mod bounded;
@@ -31,8 +32,10 @@ pub mod host;
 pub mod judge;
 pub mod replay;
 pub mod report;
+pub mod settings;
 pub mod stats;
 pub mod store;
+pub mod suite_runs;
 pub mod units;
 
 use std::fmt;

@@ -4,6 +4,7 @@
 
 use super::judge::{Judgement, Lane, Verdict};
 use crate::count::judge::CountVerdict;
+use crate::settings::Settings;
 use crate::units::signed_pct;
 use serde::Serialize;
 
@@ -30,10 +31,6 @@ pub struct Summary {
     pub counted: usize,
     pub decided_by_counts: usize,
 }
-
-/// The change a guard is expected to see; an undecided benchmark that could not be failed on
-/// it is listed apart, so a reader knows what this run was blind to.
-const EXPECTED_TO_SEE: f64 = 0.10;
 
 /// Whether a benchmark was left undecided by a run that could not have failed it on a change
 /// of `change`: its gate lies above it, or it has none (too few pairs in one mode).
@@ -132,7 +129,7 @@ pub fn markdown(judgements: &[Judgement], heading: &str) -> String {
     }
     let mut blind: Vec<&Judgement> = judgements
         .iter()
-        .filter(|j| blind_to(j, EXPECTED_TO_SEE))
+        .filter(|j| blind_to(j, Settings::EXPECTED_TO_SEE))
         .collect();
     if !blind.is_empty() {
         blind.sort_by(|a, b| {
@@ -142,7 +139,7 @@ pub fn markdown(judgements: &[Judgement], heading: &str) -> String {
         out.push_str(&format!(
             "<details><summary>Blind spots: {} benchmarks this run could not have failed on a {:.0}% change</summary>\n\n",
             blind.len(),
-            EXPECTED_TO_SEE * 100.0
+            Settings::EXPECTED_TO_SEE * 100.0
         ));
         out.push_str(&table(&blind));
         out.push_str("\n</details>\n\n");

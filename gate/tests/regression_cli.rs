@@ -293,6 +293,18 @@ fn bad_input_gets_one_line_exit_2_and_loses_nothing() {
             "{args:?}"
         );
     }
+    // Bad runs of the suite are refused before anything runs.
+    for (args, says) in [
+        (vec!["check", "--run-suite", "0"], "0 is not in 1..=65535"),
+        (
+            vec!["record", "--run-suite", "1", "--counts"],
+            "cannot be used with",
+        ),
+    ] {
+        let out = scratch.costs(&args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr_line(&out).contains(says), "{args:?}");
+    }
     let named = Command::new(env!("CARGO_BIN_EXE_criterion-gate"))
         .args([
             "record",

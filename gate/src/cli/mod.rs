@@ -9,7 +9,7 @@ use crate::export::{ExportFormat, export};
 use crate::host::Build;
 use crate::judge::{self, Judgement, MIN_STORED_RUNS, Verdict};
 use crate::store::{self, Machine};
-use crate::{BadInput, builds, replay, report};
+use crate::{BadInput, builds, replay, report, suite_runs};
 use clap::{Args, Parser, Subcommand};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -34,8 +34,7 @@ pub enum Command {
     /// the commit the baseline was recorded from (--print-commit), as `costs compare` does a
     /// pull request.
     ///
-    /// Each --criterion-dir is one round of this run, fresh for it (scripts/check.sh makes
-    /// them). Per benchmark: improved, unchanged, regressed, bimodal, new or missing. A
+    /// Each --criterion-dir is one round of this run, fresh for it; --run-suite makes them. Per benchmark: improved, unchanged, regressed, bimodal, new or missing. A
     /// regression is a change of the median over the rounds from the median of the recorded
     /// runs beyond --threshold and beyond 5 robust sigmas of the noise of both. Exit 0: no
     /// regression; 1: regression; 2: bad input, including a benchmark of the baseline that this
@@ -153,6 +152,9 @@ pub fn default_criterion_dir() -> PathBuf {
         .join("criterion")
 }
 
+/// Where `--run-suite` runs the suite.
+const SUITE_RUNS: &str = "target/gate-runs";
+
 #[derive(Args)]
 pub struct BaselineArgs {
     /// Baseline name: baselines/<NAME>.json ([a-z0-9._-]). Default: this machine's slug.
@@ -165,6 +167,11 @@ pub struct BaselineArgs {
     /// runs or rounds). Default: $CRITERION_HOME, else <target dir>/criterion.
     #[arg(long = "criterion-dir", value_name = "DIR")]
     criterion_dirs: Vec<PathBuf>,
+    /// Run the suite N times first (`cargo bench` with one fixed short measurement: 50 ms of
+    /// warm-up, 150 ms, 10 samples), each into a fresh Criterion directory under
+    /// target/gate-runs/, and take those as the runs or rounds.
+    #[arg(long, value_name = "N", conflicts_with = "criterion_dirs", value_parser = clap::value_parser!(u16).range(1..))]
+    run_suite: Option<u16>,
 }
 
 impl BaselineArgs {
@@ -182,9 +189,10 @@ impl BaselineArgs {
 
     /// One map of estimates per run or round directory.
     fn runs(&self) -> Result<Vec<BTreeMap<String, Estimate>>, BadInput> {
-        let dirs = match self.criterion_dirs.is_empty() {
-            true => vec![default_criterion_dir()],
-            false => self.criterion_dirs.clone(),
+        let dirs = match (self.run_suite, self.criterion_dirs.is_empty()) {
+            (Some(runs), _) => suite_runs::run(runs.into(), Path::new(SUITE_RUNS))?,
+            (None, true) => vec![default_criterion_dir()],
+            (None, false) => self.criterion_dirs.clone(),
         };
         dirs.iter().map(|d| read_criterion(d)).collect()
     }
@@ -199,7 +207,7 @@ pub struct RecordArgs {
     allow_dirty: bool,
     /// Record this tree's counts instead (`costs count`, every benchmark, both lanes) into
     /// baselines/<NAME>.counts.json, with what they depend on.
-    #[arg(long, conflicts_with = "criterion_dirs")]
+    #[arg(long, conflicts_with_all = ["criterion_dirs", "run_suite"])]
     counts: bool,
     #[command(flatten)]
     stored_counts: count_lane::StoredCountArgs,
@@ -259,7 +267,7 @@ pub struct CheckArgs {
     print_commit: bool,
     /// Judge this tree's counts against baselines/<NAME>.counts.json instead (`costs record
     /// --counts`); where what they depend on differs here, count their commit instead.
-    #[arg(long, conflicts_with_all = ["criterion_dirs", "print_commit"])]
+    #[arg(long, conflicts_with_all = ["criterion_dirs", "print_commit", "run_suite"])]
     counts: bool,
     /// With --counts: the smallest growth of a count, in percent, that fails (more where the
     /// count's spread is larger: three times it).
