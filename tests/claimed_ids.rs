@@ -1,7 +1,7 @@
 //! Every benchmark ID the claims report and the ladder read exists in the suite: listed by
 //! its bench executable (`--list`), or skipped there with a reason this machine printed.
 
-mod common;
+use criterion_gate::executables::beside_this_test as built;
 
 use concurrency_costs::claims::{GROUPS, benchmark_ids};
 use criterion_gate::bounded::output_bounded;
@@ -14,7 +14,7 @@ fn every_benchmark_a_claim_reads_is_in_the_suite() {
     let mut known = BTreeSet::new();
     // task_spawn_batch lives in task_spawn's file.
     for bench in GROUPS.iter().filter(|g| **g != "task_spawn_batch") {
-        let Some(exe) = common::bench(bench) else {
+        let Some(exe) = built::bench(bench) else {
             println!("skipped: no {bench} executable beside this test; run with --all-targets");
             return;
         };

@@ -2,7 +2,7 @@
 //! (`examples/stuck_partner.rs`) ends by itself, names the benchmark and what it was waiting
 //! for, exits with the watchdog's status, and takes its child with it.
 
-mod common;
+use criterion_gate::executables::beside_this_test as built;
 
 use concurrency_costs::watchdog::{BOUND_VARIABLE, EXIT_STUCK};
 use criterion_gate::bounded::run_bounded;
@@ -16,7 +16,7 @@ fn stuck_run(bound: &str) -> (Option<i32>, String) {
     let log =
         std::env::temp_dir().join(format!("costs-watchdog-{}-{bound}.log", std::process::id()));
     let status = run_bounded(
-        Command::new(common::example("stuck_partner"))
+        Command::new(built::example("stuck_partner"))
             .args([
                 "--bench",
                 "--warm-up-time",

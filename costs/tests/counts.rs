@@ -8,7 +8,7 @@
 //! instructions lane valgrind: where this machine lacks them, a test says so and checks
 //! nothing.
 
-mod common;
+use criterion_gate::executables::beside_this_test as built;
 
 use criterion_gate::count::bench_process::{LANE_VARIABLE, OUT_VARIABLE, PLAN_VARIABLE};
 use criterion_gate::count::kernel::Counters;
@@ -33,7 +33,7 @@ impl Scratch {
     fn fixture_bins(&self) -> PathBuf {
         let bins = self.path("bins");
         std::fs::create_dir_all(&bins).unwrap();
-        std::fs::copy(common::example("count_fixture"), bins.join("count_fixture")).unwrap();
+        std::fs::copy(built::example("count_fixture"), bins.join("count_fixture")).unwrap();
         bins
     }
 }
@@ -98,7 +98,7 @@ fn kernel_counts(scratch: &Scratch, bench: &Path, id: &str, iterations: u64) -> 
 
 #[test]
 fn getppid_costs_exactly_one_syscall_an_iteration() {
-    let (true, Some(bench)) = (kernel_counters("getppid"), common::bench("syscall")) else {
+    let (true, Some(bench)) = (kernel_counters("getppid"), built::bench("syscall")) else {
         return;
     };
     let scratch = Scratch::new("getppid");
@@ -108,7 +108,7 @@ fn getppid_costs_exactly_one_syscall_an_iteration() {
 
 #[test]
 fn a_same_core_pipe_hop_is_a_write_a_read_and_one_switch() {
-    let (true, Some(bench)) = (kernel_counters("pipe hop"), common::bench("context_switch")) else {
+    let (true, Some(bench)) = (kernel_counters("pipe hop"), built::bench("context_switch")) else {
         return;
     };
     let scratch = Scratch::new("pipe");

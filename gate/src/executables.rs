@@ -39,6 +39,50 @@ pub fn newest(dir: &Path, name: &str, suffix_ok: impl Fn(&str) -> bool) -> Optio
         .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
 }
 
+/// Executables that `cargo test --all-targets` builds beside the test that is running, for
+/// tests that run them (any package of the workspace).
+pub mod beside_this_test {
+    use super::newest;
+    use std::path::PathBuf;
+
+    /// `target/<profile>/deps`, where the running test was built.
+    fn deps() -> PathBuf {
+        let exe = std::env::current_exe().expect("the running test has a path");
+        exe.parent().expect("a file in a directory").to_path_buf()
+    }
+
+    /// The newest build of example `name` (`target/<profile>/examples`); panics, saying how
+    /// to build it, where there is none.
+    pub fn example(name: &str) -> PathBuf {
+        let examples = deps()
+            .parent()
+            .expect("deps is in a profile")
+            .join("examples");
+        newest(&examples, name, |_| true).unwrap_or_else(|| {
+            panic!(
+                "no {name} in {}: run the tests with --all-targets (or --examples)",
+                examples.display()
+            )
+        })
+    }
+
+    /// The newest test-profile build of bench `name` (`deps/<name>-<hash>`); `None`, said on
+    /// stderr, where there is none.
+    pub fn bench(name: &str) -> Option<PathBuf> {
+        let deps = deps();
+        let found = newest(&deps, name, |hash| {
+            hash.chars().all(|c| c.is_ascii_hexdigit())
+        });
+        if found.is_none() {
+            eprintln!(
+                "no build of bench {name} in {}: run the tests with --all-targets",
+                deps.display()
+            );
+        }
+        found
+    }
+}
+
 /// The benchmark IDs an executable holds (`--bench --list`).
 pub fn list(binary: &Path) -> Result<Vec<String>, String> {
     let (status, stdout) = output_bounded(

@@ -4,7 +4,7 @@
 //! `costs check` and `costs compare` on a real Criterion harness whose work is set from
 //! outside (`examples/gate_fixture.rs`).
 
-mod common;
+use criterion_gate::executables::beside_this_test as built;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -366,7 +366,7 @@ fn a_read_only_baselines_dir_gets_one_line_exit_2_and_keeps_the_old_file() {
 /// The fixture harness (`examples/gate_fixture.rs`), built beside this test: `cargo test`
 /// leaves it only under a hashed name (`gate_fixture-<hash>`), `cargo build` under its own.
 fn fixture_harness() -> PathBuf {
-    common::example("gate_fixture")
+    built::example("gate_fixture")
 }
 
 /// A directory holding one "bench executable", `fixture`, that runs the fixture harness with
