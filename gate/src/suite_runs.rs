@@ -1,6 +1,7 @@
 //! Whole runs of the suite for the stored-baseline mode: `cargo bench` with one fixed, short
-//! measurement ([`Settings::STORED_RUN_ARGS`]), each run into a fresh Criterion directory, so that only what a run produced is
-//! recorded or judged, and a slow spell of the host lands on one run, not on the verdict.
+//! measurement ([`Settings::STORED_RUN_ARGS`]), each run into a fresh Criterion directory, so
+//! that only what a run produced is recorded or judged, and a slow spell of the host lands on
+//! one run, not on the verdict.
 
 use crate::BadInput;
 use crate::bounded::run_bounded;
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// A whole run of a suite may take this long (this one's: about a minute).
+/// A whole run of a suite may take this long (concurrency-costs' takes about three minutes).
 const RUN_LIMIT: Duration = Duration::from_secs(2 * 3600);
 
 /// Runs the suite of the current directory `runs` times into `<under>/run-<i>/` and returns
