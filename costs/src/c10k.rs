@@ -228,17 +228,24 @@ pub fn c10k(args: &C10kArgs) -> ExitCode {
             concurrency_costs::results::dir().display()
         ),
     }
-    exit_status(&report.runs, INTERRUPTED.load(Ordering::Relaxed))
+    exit_status(
+        &report.runs,
+        &report.workload,
+        INTERRUPTED.load(Ordering::Relaxed),
+    )
 }
 
-/// Success only when some model ran and every run was clean; each one that was not gets a
-/// line saying what went wrong.
-fn exit_status(runs: &[ModelRun], interrupted: bool) -> ExitCode {
+/// Success only when some model ran and every run was clean or met its model's own limit;
+/// each one that was not gets a line saying what went wrong, and each limit a line saying
+/// it is the model's result.
+fn exit_status(runs: &[ModelRun], workload: &Workload, interrupted: bool) -> ExitCode {
     let mut clean = !interrupted;
     for run in runs {
-        if let Some(trouble) = run.trouble() {
+        if let Some(trouble) = run.trouble(workload) {
             eprintln!("costs: {}: {trouble}", run.model.id());
             clean = false;
+        } else if let Some(limit) = run.limit(workload) {
+            eprintln!("costs: {}: {limit} (the model's result)", run.model.id());
         }
     }
     if runs

@@ -285,7 +285,9 @@ fn a_run_cut_short_by_its_deadline_is_not_a_success() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let report: C10kReport = serde_json::from_slice(&output.stdout).unwrap();
-    let trouble = report.runs[0].trouble().expect("the run was cut short");
+    let trouble = report.runs[0]
+        .trouble(&report.workload)
+        .expect("the run was cut short");
     assert!(
         stderr.contains(&format!("costs: smol: {trouble}")),
         "{stderr}"

@@ -61,6 +61,11 @@ pub struct ClientReport {
     pub established: usize,
     /// Attempts that failed or timed out.
     pub connect_errors: u64,
+    /// Of those, the attempts that timed out: what a server whose accept queue is full
+    /// makes of a connection (the kernel drops the SYN). Absent in results kept before they
+    /// were told apart.
+    #[serde(default)]
+    pub connect_timeouts: u64,
     /// The first connect error, as the OS put it.
     pub connect_error: Option<String>,
     /// Connecting stopped making progress before every connection was made: the server held
@@ -174,7 +179,10 @@ async fn connect_all(addr: SocketAddr, wanted: usize, report: &mut ClientReport)
                 continue;
             }
             Some(Ok(Err(e))) => e.to_string(),
-            Some(Err(_)) => format!("connect timed out after {CONNECT_TIMEOUT:?}"),
+            Some(Err(_)) => {
+                report.connect_timeouts += 1;
+                format!("connect timed out after {CONNECT_TIMEOUT:?}")
+            }
         };
         report.connect_errors += 1;
         report.connect_error.get_or_insert(failure);

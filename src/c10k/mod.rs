@@ -73,6 +73,17 @@ impl Model {
         }
     }
 
+    /// Connections the model serves at once by its design, when that is fewer than a run
+    /// may open: each prefork worker holds one connection, the next ones wait in the accept
+    /// queue, and once that is full the kernel drops further attempts. A run that meets this
+    /// bound has measured the model (claim C32 predicts it), not failed.
+    pub fn serves_at_most(self, workload: &Workload) -> Option<usize> {
+        match self {
+            Model::Prefork => Some(workload.prefork_workers),
+            _ => None,
+        }
+    }
+
     /// Whether the model serves connections on threads or processes that may block, so that
     /// a CPU-bound request runs where it is (there is no event loop to keep free).
     pub fn blocks_per_connection(self) -> bool {

@@ -121,34 +121,74 @@ impl ModelRun {
         }
     }
 
-    /// What went wrong in a run that was not skipped: it failed, ended early, or some
-    /// connection or request did not succeed. `None` for a clean run and for a skip.
-    pub fn trouble(&self) -> Option<String> {
+    /// What went wrong in a run that was not skipped: it failed or ended early, a request on
+    /// an accepted connection was lost, or connections went missing that the model's own
+    /// limit does not explain. `None` for a clean run, for a skip, and for a run that met its
+    /// model's limit ([`ModelRun::limit`]), which is a result.
+    pub fn trouble(&self, workload: &Workload) -> Option<String> {
         match &self.outcome {
             Outcome::Skipped { .. } => None,
             Outcome::Failed { reason } => Some(format!("failed: {reason}")),
             Outcome::Measured(m) => {
                 let c = &m.client;
+                let at_limit = self.limit(workload).is_some();
                 let mut trouble = Vec::new();
                 if let Some(why) = &m.partial {
                     trouble.push(format!("partial: {why}"));
                 }
-                if c.established < c.connections {
+                if c.established < c.connections && !at_limit {
                     trouble.push(format!(
                         "{} of {} connections never made",
                         c.connections - c.established,
                         c.connections
                     ));
                 }
-                if c.connect_errors > 0 {
-                    trouble.push(format!("{} connect errors", c.connect_errors));
+                let refused = match at_limit {
+                    true => c.connect_errors.saturating_sub(c.connect_timeouts),
+                    false => c.connect_errors,
+                };
+                if refused > 0 {
+                    trouble.push(format!("{refused} connect errors"));
                 }
                 if c.request_errors > 0 {
                     trouble.push(format!("{} request errors", c.request_errors));
                 }
+                let unanswered = c.requests.saturating_sub(c.completed + c.request_errors);
+                if unanswered > 0 && m.partial.is_none() {
+                    trouble.push(format!(
+                        "{unanswered} requests on accepted connections never answered"
+                    ));
+                }
                 (!trouble.is_empty()).then(|| trouble.join(", "))
             }
         }
+    }
+
+    /// The model's own limit, when the run met it: the server held every connection its
+    /// design serves at once, the accept queue filled behind them, and the attempts beyond
+    /// that timed out (the kernel drops them) with no other connect error. What the
+    /// documents predict for such a model, said as its result.
+    pub fn limit(&self, workload: &Workload) -> Option<String> {
+        let Outcome::Measured(m) = &self.outcome else {
+            return None;
+        };
+        let most = self.model.serves_at_most(workload)?;
+        let c = &m.client;
+        let met = c.established < c.connections
+            && c.connect_stalled
+            && m.held_by_server() >= most
+            && c.connect_errors == c.connect_timeouts;
+        met.then(|| {
+            format!(
+                "at its limit: {} of {} connections made ({} served at once, {} waiting in \
+                 the accept queue), the other {} dropped by the kernel",
+                c.established,
+                c.connections,
+                m.held_by_server(),
+                m.queued_when_held.unwrap_or(0),
+                c.connections - c.established
+            )
+        })
     }
 }
 
@@ -466,4 +506,85 @@ fn watch(
     }
     let client_cpu = client.reap(GRACE).unwrap_or_default();
     (report, peak, client_cpu, queued_when_held)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the client and the listener counted for one run of `model`: `made` of 10,000
+    /// connections, `queued` of them still in the accept queue, `timeouts` of the
+    /// `errors` attempts that failed.
+    fn counted(model: Model, made: usize, queued: u64, errors: u64, timeouts: u64) -> ModelRun {
+        ModelRun {
+            model,
+            outcome: Outcome::Measured(Box::new(Measured {
+                client: ClientReport {
+                    connections: 10_000,
+                    established: made,
+                    connect_errors: errors,
+                    connect_timeouts: timeouts,
+                    connect_stalled: made < 10_000,
+                    requests: made as u64,
+                    completed: made as u64,
+                    ..ClientReport::default()
+                },
+                server: None,
+                server_peak_rss_bytes: 0,
+                server_peak_threads: 0,
+                server_processes: 0,
+                server_cpu_s: 0.0,
+                client_cpu_s: 0.0,
+                partial: None,
+                queued_when_held: Some(queued),
+            })),
+            run: None,
+        }
+    }
+
+    #[test]
+    fn prefork_full_with_its_queue_full_is_its_limit_not_trouble() {
+        let workload = Workload::default();
+        // 100 workers busy, 4,097 waiting, 5,803 attempts dropped: as measured on 10,000.
+        let run = counted(Model::Prefork, 4_197, 4_097, 5_803, 5_803);
+        assert_eq!(run.trouble(&workload), None);
+        let limit = run.limit(&workload).expect("prefork met its limit");
+        assert!(
+            limit.contains("4197 of 10000") && limit.contains("5803"),
+            "{limit}"
+        );
+    }
+
+    #[test]
+    fn missing_connections_the_model_does_not_explain_are_trouble() {
+        let workload = Workload::default();
+        // A refused connection is not the kernel dropping an attempt on a full queue.
+        let refused = counted(Model::Prefork, 4_197, 4_097, 5_803, 5_802);
+        assert_eq!(refused.limit(&workload), None);
+        assert!(
+            refused
+                .trouble(&workload)
+                .unwrap()
+                .contains("5803 of 10000")
+        );
+        // Fewer held than the workers: some worker was not serving.
+        let idle_workers = counted(Model::Prefork, 4_150, 4_097, 5_850, 5_850);
+        assert!(idle_workers.trouble(&workload).is_some());
+        // Threads hold every connection by design: any missing one is trouble.
+        let threads = counted(Model::ThreadPerConnection, 4_197, 0, 5_803, 5_803);
+        assert_eq!(threads.limit(&workload), None);
+        assert!(threads.trouble(&workload).is_some());
+    }
+
+    #[test]
+    fn a_request_lost_on_an_accepted_connection_is_trouble_even_at_the_limit() {
+        let workload = Workload::default();
+        let mut run = counted(Model::Prefork, 4_197, 4_097, 5_803, 5_803);
+        let Outcome::Measured(m) = &mut run.outcome else {
+            unreachable!()
+        };
+        m.client.completed -= 3;
+        let trouble = run.trouble(&workload).expect("three requests were lost");
+        assert!(trouble.contains("3 requests"), "{trouble}");
+    }
 }

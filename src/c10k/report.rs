@@ -110,7 +110,7 @@ fn mib(bytes: u64) -> String {
 
 /// Remarks that explain a row: why it is partial, why connections are missing, what the
 /// prefork workers' wake-ups were.
-fn notes(run: &ModelRun) -> String {
+fn notes(run: &ModelRun, workload: &Workload) -> String {
     let Outcome::Measured(m) = &run.outcome else {
         return String::new();
     };
@@ -119,7 +119,9 @@ fn notes(run: &ModelRun) -> String {
         notes.push(format!("PARTIAL: {why}"));
     }
     let c = &m.client;
-    if c.connect_stalled {
+    if let Some(limit) = run.limit(workload) {
+        notes.push(limit);
+    } else if c.connect_stalled {
         notes.push(format!(
             "{} never connected: no progress once {} were made (accept queue full)",
             c.connections - c.established,
@@ -214,7 +216,7 @@ pub fn table(report: &C10kReport) -> String {
                     m.server_peak_threads,
                     m.server_cpu_s,
                     m.client_cpu_s,
-                    notes(run)
+                    notes(run, w)
                 );
             }
             Outcome::Skipped { reason } => {
