@@ -1,9 +1,12 @@
 //! The cost of creating a process, and how it grows with the parent's memory (claim C01:
 //! "hundreds of microseconds per fork", because the kernel copies the page tables).
 //!
-//! The parent first holds a ballast of 1 MiB, 64 MiB or 1 GiB of heap with every page
-//! touched (built once per size, outside the timed region). One iteration is one whole
-//! child life, timed from the parent:
+//! The parent is not the bench process but a process of its own (the bench executable started
+//! again, `concurrency_costs::fork_parent`) that holds a ballast of 1 MiB, 64 MiB or 1 GiB of
+//! heap with every page touched and little else, started once per size outside the timed
+//! region. Each benchmark prints the parent's resident and mapped size beside its figure:
+//! beyond the ballast, what remains is that program's own (the executable and libc mapped,
+//! its stack, a small heap). One iteration is one whole child life, timed by the parent:
 //! - `fork_exit_wait`: `fork()`, the child `_exit(0)`s at once, the parent `waitpid`s it.
 //!   Includes copying the page tables and tearing them down again at exit.
 //! - `fork_exec_wait`: `fork()`, the child `execve`s `/bin/true`, the parent waits. Adds
@@ -11,46 +14,60 @@
 //! - `posix_spawn_wait`: `posix_spawn` of `/bin/true` (vfork-style: the child borrows the
 //!   parent's memory until it execs), then wait. Should not grow with the ballast.
 //!
-//! Each child's exit status is checked, so every iteration reaps a successful child.
+//! Each child's exit status is checked, so every iteration reaps a successful child; the
+//! children the parent reaped are printed when it stops.
 //!
 //! Run with: `cargo bench --bench fork`
 
+use concurrency_costs::fork_parent::{self, ForkParent, Life};
 use concurrency_costs::harness::{self, Group};
-use concurrency_costs::spawn::{Ballast, Program, fork_exit_wait};
-use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use concurrency_costs::spawn::{Ballast, Program};
+use criterion::{Criterion, SamplingMode, criterion_group};
 
 /// Parent heap sizes: a small server, a mid-sized one, and one where page tables dominate.
 const BALLASTS: [(&str, usize); 3] = [("1MiB", 1 << 20), ("64MiB", 64 << 20), ("1GiB", 1 << 30)];
+
+const LIVES: [(&str, Life); 3] = [
+    ("fork_exit_wait", Life::ExitWait),
+    ("fork_exec_wait", Life::ExecWait),
+    ("posix_spawn_wait", Life::SpawnWait),
+];
 
 fn fork(c: &mut Criterion) {
     let mut group = Group::new(c, "fork");
     // Milliseconds per iteration at 1 GiB: equal-sized samples instead of a linear ramp.
     group.criterion_group().sampling_mode(SamplingMode::Flat);
-    let program = Program::true_binary();
+    let program = Program::true_binary().map(drop);
     for (size, bytes) in BALLASTS {
         if let Err(why) = Ballast::fits(bytes) {
-            for function in ["fork_exit_wait", "fork_exec_wait", "posix_spawn_wait"] {
+            for (function, _) in LIVES {
                 group.skip(function, size, &why);
             }
             continue;
         }
-        let mut ballast = None;
-        let touch = || Ballast::touched(bytes);
-        group.bench_with_state("fork_exit_wait", size, &mut ballast, touch, |b, _| {
-            b.iter(|| fork_exit_wait().expect("fork failed"))
-        });
-        match &program {
-            Ok(program) => {
-                group.bench_with_state("fork_exec_wait", size, &mut ballast, touch, |b, _| {
-                    b.iter(|| program.fork_exec_wait().expect("fork + exec failed"))
-                });
-                group.bench_with_state("posix_spawn_wait", size, &mut ballast, touch, |b, _| {
-                    b.iter(|| program.posix_spawn_wait().expect("posix_spawn failed"))
-                });
+        let mut parent = None;
+        let start = || {
+            ForkParent::start(bytes)
+                .unwrap_or_else(|e| panic!("fork/{size}: cannot start the fork parent: {e}"))
+        };
+        for (function, life) in LIVES {
+            if let (Life::ExecWait | Life::SpawnWait, Err(why)) = (life, &program) {
+                group.skip(function, size, why);
+                continue;
             }
-            Err(why) => {
-                group.skip("fork_exec_wait", size, why);
-                group.skip("posix_spawn_wait", size, why);
+            let mut ran = false;
+            group.bench_with_state(function, size, &mut parent, start, |b, parent| {
+                ran = true;
+                b.iter_custom(|lives| parent.time(life, lives).expect("the fork parent broke"))
+            });
+            if let (true, Some(parent)) = (ran, &parent) {
+                eprintln!("{}: {}", group.id(function, size), parent.footprint());
+            }
+        }
+        if let Some(parent) = parent {
+            match parent.finish() {
+                Ok(reaped) => eprintln!("fork/*/{size}: the parent reaped {reaped} children"),
+                Err(e) => panic!("fork/*/{size}: the fork parent did not finish cleanly: {e}"),
             }
         }
     }
@@ -62,4 +79,9 @@ criterion_group! {
     config = harness::criterion();
     targets = fork
 }
-criterion_main!(benches);
+// criterion_main!, with the fork parent's way in first.
+fn main() {
+    fork_parent::serve_if_asked();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -44,3 +44,5 @@ fi
 echo
 echo "== scripts/reference/kernel_costs.c (per operation)"
 "$out/kernel_costs"
+# The fork rows in a fresh process: its parent holds the heap it names and little else.
+"$out/kernel_costs" fork

@@ -15,6 +15,7 @@ pub mod count_skips;
 pub mod environment;
 pub mod flavours;
 pub mod footprint;
+pub mod fork_parent;
 pub mod harness;
 pub mod herd;
 pub mod limits;
