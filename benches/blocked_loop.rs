@@ -8,28 +8,46 @@
 //! as a handler computes and then awaits. The hog burns inline (on the runtime's threads) or
 //! offloaded (awaiting the runtime's own blocking pool: tokio's and async-std's
 //! `spawn_blocking`, smol's `unblock`; rayon for the rest). B = 0 runs no hog: the idle
-//! control.
+//! control, once per runtime (`_inline/0`; offloading nothing would be the same run again).
 //!
 //! One iteration = one probe; its time is from when the probe was *due* to go out to when its
 //! reply came back, so a stall counts against every probe queued behind it rather than
-//! delaying the next one (no coordinated omission). One sample = the probes of one span of
-//! the schedule, the run's measurement time over the sample count (220 ms by default: 2,200
-//! probes, 21–23 counted rounds of a 10 ms hog); its time is their mean latency times the iterations
-//! Criterion asked for. Before the first sample, one span of probes warms the loaded loop and
-//! is discarded, so no sample sees the hog start. Every measured probe also goes into an HDR
-//! histogram (24,200 by default): p50, p99 and max per ID are printed and written to
-//! `target/costs/blocked_loop.json`, with the hog's fewest rounds in a sample.
+//! delaying the next one (no coordinated omission). Every measured probe goes into an HDR
+//! histogram (24,200 by default, ten spans of 2,200 after one discarded span that warms the
+//! loaded loop), whose p50, p99 and max per ID are printed and written to
+//! `target/costs/blocked_loop.json` with the hog's fewest rounds in a span; the claims read
+//! those.
 //!
-//! A probe not answered within 1 s of its due time is given up on and counted at 1 s (a
-//! lower bound), and the count is printed: a loop that never turns to its other tasks shows
-//! as such instead of hanging the suite.
+//! Criterion times only the configurations whose figure is the stall itself: a
+//! single-threaded loop with the hog inline (`tokio_current_thread`, `smol_local`,
+//! `futures_local`; monoio's is skipped with its reason), where the hog and the responder
+//! share the one thread and every probe that arrives during a round waits out the rest of
+//! it. One sample is one span of probes (220 ms by default, 21–23 rounds of a 10 ms hog), and
+//! its figure the *median* probe's latency: on a shared VM the host stops a vCPU for
+//! milliseconds now and then, every probe queued behind such a stop counts it, and the mean
+//! moved with those stops. In three identical runs these rows repeated within 4%.
 //!
-//! IDs: `blocked_loop/<runtime>_inline/<B>` and `blocked_loop/<runtime>_offloaded/<B>`.
+//! The other configurations (the idle controls, offloaded hogs, several workers) are
+//! measured in the same run, over the same spans, as distributions only, with no Criterion
+//! figure: nothing makes their probes wait for the hog, so their median is how long the host
+//! takes to wake a parked thread, which moved up to 1.5× between identical runs (and the
+//! several-worker rows up to 8×, as the hog and the responder met on a worker or did not).
+//! They honour Criterion's filter, and run in test mode with a handful of probes.
+//!
+//! A probe not answered within 1 s of its due time is given up on and counted at 1 s (a lower
+//! bound), and the count is printed: a loop that never turns to its other tasks shows as such
+//! instead of hanging the suite.
+//!
+//! Blocks of 1 ms and 10 ms: 100 µs blocks, as long as the probe interval, were neither a
+//! stall nor idle, and no statistic of them repeated between identical runs.
+//!
+//! Criterion IDs: `blocked_loop/{tokio_current_thread,smol_local,futures_local}_inline/
+//! {1ms,10ms}`. Latency-file IDs: `blocked_loop/<runtime>_inline/{0,1ms,10ms}` and
+//! `blocked_loop/<runtime>_offloaded/{1ms,10ms}`.
 //!
 //! Run with: `cargo bench --bench blocked_loop`
 
-use concurrency_costs::batch::scaled;
-use concurrency_costs::flavours::FLAVOURS;
+use concurrency_costs::flavours::{FLAVOURS, Flavour};
 use concurrency_costs::harness::{self, Group};
 use concurrency_costs::loaded_loop::LoadedLoop;
 use concurrency_costs::probe::{BLOCKED_LOOP, Latencies, PROBE_INTERVAL, new_histogram};
@@ -38,10 +56,9 @@ use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use hdrhistogram::Histogram;
 use std::time::Duration;
 
-/// Blocking work per hog round: none, a short parse, a slow query's CPU, a serious stall.
-const WORK: [(&str, Duration); 4] = [
+/// Blocking work per hog round: none, a slow query's CPU, a serious stall.
+const WORK: [(&str, Duration); 3] = [
     ("0", Duration::ZERO),
-    ("100us", Duration::from_micros(100)),
     ("1ms", Duration::from_millis(1)),
     ("10ms", Duration::from_millis(10)),
 ];
@@ -76,6 +93,13 @@ impl Observed {
     }
 }
 
+/// The median latency of a batch of probes (what its middle probe waited), as the time of
+/// `iterations` such probes.
+fn median_probe(latencies: &Latencies, iterations: u64) -> Duration {
+    let median = latencies.histogram.value_at_quantile(0.5);
+    Duration::from_nanos(median.saturating_mul(iterations))
+}
+
 /// Probes of one sample in a measuring run: one span of the schedule.
 fn probes_per_sample() -> u64 {
     let measurement = harness::given_measurement_time(std::env::args()).unwrap_or(MEASUREMENT);
@@ -97,8 +121,49 @@ fn load(
     loaded
 }
 
+/// Whether a configuration's figure is the stall itself: on a single-threaded loop an inline
+/// hog and the responder share the one thread, so every probe that arrives during a round
+/// waits out the rest of it, whatever the host does. Everywhere else nothing makes a probe
+/// wait for the hog: its median is how long the host takes to wake a parked thread.
+fn the_stall_is_the_figure(flavour: &Flavour, offloaded: bool, work: Duration) -> bool {
+    flavour.workers == 1 && !offloaded && !work.is_zero()
+}
+
+/// Probes of a configuration measured as a distribution only, in a test run: enough to see
+/// the loaded loop answer.
+const TEST_PROBES: u64 = 10;
+
+/// A configuration whose median is not the stall: its probes go into the latency file only,
+/// the same spans a timed row's samples take, and no Criterion figure is made of them.
+fn distribution(
+    scheduler: &mut dyn TaskScheduler,
+    work: Duration,
+    offloaded: bool,
+    measuring: bool,
+    span: u64,
+) -> Observed {
+    let (spans, probes, warm) = match measuring {
+        true => (SAMPLES, span, span),
+        false => (1, TEST_PROBES, 0),
+    };
+    let loaded = load(scheduler, work, offloaded, warm);
+    let mut observed = Observed::new();
+    for _ in 0..spans {
+        let rounds = loaded.rounds();
+        let latencies = scheduler.probe(&loaded, probes);
+        observed.add(&latencies, loaded.rounds() - rounds);
+    }
+    scheduler.unload(loaded);
+    observed
+}
+
 fn blocked_loop(c: &mut Criterion) {
     let measuring = harness::measuring(std::env::args());
+    // A distribution is measured only where Criterion would run a benchmark: not when
+    // listing, profiling or counting, and only for IDs the filter selects.
+    let distributions = !harness::listing(std::env::args())
+        && !harness::profiling(std::env::args())
+        && criterion_gate::count::bench_process::mode().is_none();
     let span = probes_per_sample();
     let mut group = Group::new(c, "blocked_loop");
     group
@@ -111,8 +176,17 @@ fn blocked_loop(c: &mut Criterion) {
     for offloaded in [false, true] {
         let mode = if offloaded { "offloaded" } else { "inline" };
         for (label, work) in WORK {
+            if offloaded && work.is_zero() {
+                continue;
+            }
             for flavour in FLAVOURS {
                 let function = format!("{}_{mode}", flavour.id);
+                let id = group.id(&function, label);
+                let timed = the_stall_is_the_figure(flavour, offloaded, work);
+                let measured = timed || distributions && harness::selects(std::env::args(), &id);
+                if !measured {
+                    continue;
+                }
                 let Some(mut scheduler) = group.start_flavour(flavour, &function, label) else {
                     continue;
                 };
@@ -124,31 +198,32 @@ fn blocked_loop(c: &mut Criterion) {
                     group.skip(&function, label, &why);
                     continue;
                 }
-                let (mut loaded, mut observed) = (None, Observed::new());
-                group.bench(&function, label, |b| {
-                    let warm = if measuring { span } else { 0 };
-                    let loaded = loaded
-                        .get_or_insert_with(|| load(scheduler.as_mut(), work, offloaded, warm));
-                    b.iter_custom(|iters| {
-                        // A test or profile run probes as many times as it is asked to.
-                        let probes = if measuring { span } else { iters };
-                        let rounds = loaded.rounds();
-                        let latencies = scheduler.probe(loaded, probes);
-                        observed.add(&latencies, loaded.rounds() - rounds);
-                        scaled(latencies.total, iters, probes)
-                    })
-                });
-                if let Some(loaded) = loaded {
-                    group.mark(&function, label, "stopping the hog and the responder");
-                    scheduler.unload(loaded);
-                }
+                let observed = match timed {
+                    true => timed_by_criterion(
+                        &mut group,
+                        &function,
+                        label,
+                        scheduler.as_mut(),
+                        work,
+                        measuring,
+                        span,
+                    ),
+                    false => {
+                        group.mark(&function, label, "probing the loaded loop (a distribution)");
+                        distribution(scheduler.as_mut(), work, offloaded, measuring, span)
+                    }
+                };
                 group.mark(&function, label, "shutting the runtime down");
                 drop(scheduler);
-                let id = group.id(&function, label);
                 if let (true, false, Some(fewest)) =
                     (measuring, work.is_zero(), observed.fewest_rounds)
                 {
                     eprintln!("{id}: the hog ran at least {fewest} rounds in every sample");
+                }
+                if !timed && !observed.histogram.is_empty() {
+                    eprintln!(
+                        "{id}: a distribution, not a Criterion figure: its median is not the stall (the bench file says why)"
+                    );
                 }
                 group.report_latencies(
                     &BLOCKED_LOOP,
@@ -161,6 +236,36 @@ fn blocked_loop(c: &mut Criterion) {
         }
     }
     group.finish();
+}
+
+/// A configuration whose median is the stall: Criterion's samples, each one span of probes.
+fn timed_by_criterion(
+    group: &mut Group<'_>,
+    function: &str,
+    label: &str,
+    scheduler: &mut dyn TaskScheduler,
+    work: Duration,
+    measuring: bool,
+    span: u64,
+) -> Observed {
+    let (mut loaded, mut observed) = (None, Observed::new());
+    group.bench(function, label, |b| {
+        let warm = if measuring { span } else { 0 };
+        let loaded = loaded.get_or_insert_with(|| load(scheduler, work, false, warm));
+        b.iter_custom(|iters| {
+            // A test or profile run probes as many times as it is asked to.
+            let probes = if measuring { span } else { iters };
+            let rounds = loaded.rounds();
+            let latencies = scheduler.probe(loaded, probes);
+            observed.add(&latencies, loaded.rounds() - rounds);
+            median_probe(&latencies, iters)
+        })
+    });
+    if let Some(loaded) = loaded {
+        group.mark(function, label, "stopping the hog and the responder");
+        scheduler.unload(loaded);
+    }
+    observed
 }
 
 criterion_group! {

@@ -162,6 +162,65 @@ pub fn measuring(mut args: impl Iterator<Item = String>) -> bool {
     bench
 }
 
+/// Criterion's flags that take a value: the word after one of them is not the filter.
+const FLAGS_WITH_A_VALUE: [&str; 19] = [
+    "-c",
+    "--color",
+    "-s",
+    "--save-baseline",
+    "-b",
+    "--baseline",
+    "--baseline-lenient",
+    "--format",
+    "--profile-time",
+    "--load-baseline",
+    "--sample-size",
+    "--warm-up-time",
+    "--measurement-time",
+    "--nresamples",
+    "--noise-threshold",
+    "--plotting-backend",
+    "--confidence-level",
+    "--significance-level",
+    "--output-format",
+];
+
+/// Whether Criterion, given `args`, would run benchmark `id`: its filter (the first word that
+/// is no flag, a regex, or the whole ID with `--exact`), for a measurement that a bench runs
+/// beside Criterion's rather than through it. `--ignored` runs none; a filter that is no
+/// regex selects nothing, as Criterion refuses it.
+pub fn selects(args: impl Iterator<Item = String>, id: &str) -> bool {
+    let (mut filter, mut exact, mut takes_value) = (None, false, false);
+    for arg in args.skip(1) {
+        if std::mem::take(&mut takes_value) {
+            continue;
+        }
+        match arg.as_str() {
+            "--exact" => exact = true,
+            "--ignored" => return false,
+            a if FLAGS_WITH_A_VALUE.contains(&a) => takes_value = true,
+            a if a.starts_with('-') => {}
+            a if filter.is_none() => filter = Some(a.to_string()),
+            _ => {}
+        }
+    }
+    match (filter, exact) {
+        (None, _) => true,
+        (Some(filter), true) => filter == id,
+        (Some(filter), false) => regex::Regex::new(&filter).is_ok_and(|r| r.is_match(id)),
+    }
+}
+
+/// Whether the bench binary was started only to list its benchmarks.
+pub fn listing(mut args: impl Iterator<Item = String>) -> bool {
+    args.any(|a| a == "--list")
+}
+
+/// Whether the bench binary was started to profile (`--profile-time`).
+pub fn profiling(mut args: impl Iterator<Item = String>) -> bool {
+    args.any(|a| a == "--profile-time" || a.starts_with("--profile-time="))
+}
+
 /// The measurement time this run was given on the command line (Criterion's
 /// `--measurement-time`, seconds), if any. For benchmarks whose samples are a span of wall
 /// time rather than a number of iterations.
@@ -520,6 +579,29 @@ impl<'a> Group<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_filter_is_read_as_criterion_reads_it() {
+        let selects = |a: &[&str], id: &str| {
+            let args = ["bench"].iter().chain(a).map(|s| s.to_string());
+            selects(args.collect::<Vec<_>>().into_iter(), id)
+        };
+        let id = "blocked_loop/smol_2w_inline/0";
+        assert!(selects(&["--bench"], id));
+        assert!(selects(&["--bench", "smol_2w"], id));
+        assert!(!selects(&["--bench", "tokio"], id));
+        assert!(selects(&["--bench", "^blocked_loop/.*_inline/0$"], id));
+        // The value of a flag is not the filter.
+        assert!(selects(
+            &["--bench", "--measurement-time", "5", "--noplot"],
+            id
+        ));
+        assert!(!selects(&["--bench", "--save-baseline", "x", "fork"], id));
+        assert!(selects(&["--bench", "--exact", id], id));
+        assert!(!selects(&["--bench", "--exact", "smol_2w"], id));
+        assert!(!selects(&["--bench", "--ignored"], id));
+        assert!(!selects(&["--bench", "("], id));
+    }
 
     #[test]
     fn only_a_measuring_run_counts_as_measuring() {
