@@ -85,6 +85,52 @@ impl Environment {
             self.commit
         )
     }
+
+    /// Reads back a [`Environment::summary`] line, as earlier reports printed it (they may
+    /// lack the CPU's family/model/stepping, THP and clock source: those are left empty).
+    pub fn from_summary(line: &str) -> Option<Environment> {
+        let mut fields = line.split(" | ");
+        let cpu = fields.next()?;
+        let (cpu_model, cpu_id) = match cpu.rsplit_once(" (") {
+            Some((model, id)) if id.ends_with(')') => (model, id.trim_end_matches(')')),
+            _ => (cpu, ""),
+        };
+        let mut env = Environment {
+            cpu_model: cpu_model.to_string(),
+            cpu_id: cpu_id.to_string(),
+            cpus_online: 0,
+            cpus_allowed: 0,
+            kernel: String::new(),
+            virtualised: false,
+            thp: String::new(),
+            clocksource: String::new(),
+            cross_core_siblings: None,
+            rustc: String::new(),
+            crate_version: String::new(),
+            commit: String::new(),
+        };
+        for field in fields {
+            if let Some((online, rest)) = field.split_once(" CPUs (") {
+                env.cpus_online = online.parse().ok()?;
+                env.cpus_allowed = rest.split_whitespace().next()?.parse().ok()?;
+            } else if let Some(kernel) = field.strip_prefix("Linux ") {
+                env.kernel = kernel.to_string();
+            } else if field == "virtualised" {
+                env.virtualised = true;
+            } else if let Some(thp) = field.strip_prefix("THP ") {
+                env.thp = thp.to_string();
+            } else if let Some(clock) = field.strip_prefix("clock ") {
+                env.clocksource = clock.to_string();
+            } else if field.starts_with("rustc ") {
+                env.rustc = field.to_string();
+            } else if let Some(build) = field.strip_prefix("concurrency-costs ") {
+                let (version, commit) = build.split_once(" (")?;
+                env.crate_version = version.to_string();
+                env.commit = commit.trim_end_matches(')').to_string();
+            }
+        }
+        (!env.kernel.is_empty() && !env.commit.is_empty()).then_some(env)
+    }
 }
 
 #[cfg(test)]
@@ -99,5 +145,29 @@ mod tests {
         let json = serde_json::to_string(&env).unwrap();
         assert_eq!(serde_json::from_str::<Environment>(&json).unwrap(), env);
         assert!(env.summary().contains(&env.kernel));
+    }
+
+    #[test]
+    fn a_summary_reads_back_as_the_environment_it_was_printed_from() {
+        let env = Environment {
+            cross_core_siblings: None,
+            ..Environment::capture()
+        };
+        assert_eq!(Environment::from_summary(&env.summary()), Some(env));
+        // An earlier report's line, before the CPU's family and THP were printed.
+        let old = Environment::from_summary(
+            "AMD EPYC | 2 CPUs (2 allowed) | Linux 6.18.44-fc-v595 | virtualised | rustc 1.95.0 \
+             (59807616e 2026-04-14) | concurrency-costs 0.1.0 (298857f58f62)",
+        )
+        .unwrap();
+        assert_eq!(
+            (old.cpu_model.as_str(), old.cpu_id.as_str(), old.cpus_online),
+            ("AMD EPYC", "", 2)
+        );
+        assert_eq!(
+            (old.kernel.as_str(), old.commit.as_str()),
+            ("6.18.44-fc-v595", "298857f58f62")
+        );
+        assert_eq!(Environment::from_summary("AMD EPYC | 2 CPUs"), None);
     }
 }

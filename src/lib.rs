@@ -18,6 +18,7 @@ pub mod footprint;
 pub mod fork_parent;
 pub mod harness;
 pub mod herd;
+pub mod hosts;
 pub mod limits;
 pub mod link;
 pub mod loaded_loop;

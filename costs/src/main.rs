@@ -6,6 +6,7 @@ mod c10k;
 mod claims;
 mod flamegraph;
 mod footprint;
+mod hosts;
 
 use clap::{Parser, Subcommand};
 use criterion_gate::cli::default_criterion_dir;
@@ -17,7 +18,9 @@ const EXAMPLES: &str = "Examples:
   costs compare --base origin/main                         (or: scripts/compare-commits.sh BASE)
   costs record --criterion-dir target/criterion            (or: scripts/update-baseline.sh)
   costs check --criterion-dir round-1 --criterion-dir round-2 --json verdicts.json
-  costs claims --markdown claims.md --svg ladder.svg
+  costs claims --markdown claims.md --svg ladder.svg --host-results results/hosts
+  costs hosts                                              (every host side by side: docs/hosts.md)
+  costs fresh docs/claims.md README.md                     (exit 1: a report is behind the code)
   costs footprint --units 1000 --unit tokio_multi_thread_2w
   costs c10k --connections 1000 --model tokio_current_thread";
 
@@ -82,6 +85,44 @@ enum Commands {
         /// Print JSON rows for tools instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also write this host's results file (every figure, the ladder, the host and the
+        /// build) into this directory, for `costs hosts`.
+        #[arg(long, value_name = "DIR")]
+        host_results: Option<PathBuf>,
+        /// Also rewrite the generated table between the markers of this README.
+        #[arg(long, value_name = "FILE")]
+        readme: Option<PathBuf>,
+    },
+    /// Every host's figures side by side: a page and a ladder from the host files.
+    ///
+    /// Reads every host file (`costs claims --host-results`, or `scripts/claims.sh`) and writes
+    /// one table with a column per host and the documents' claim beside, and the cost ladder
+    /// with a bar per host on every rung.
+    Hosts {
+        /// Where the host files are.
+        #[arg(long, value_name = "DIR", default_value = concurrency_costs::hosts::HOSTS_DIR)]
+        dir: PathBuf,
+        #[arg(long, value_name = "FILE", default_value = "docs/hosts.md")]
+        markdown: PathBuf,
+        #[arg(long, value_name = "FILE", default_value = "docs/hosts-ladder.svg")]
+        svg: PathBuf,
+        /// First import an earlier results page (its "Measured on:" line and its claims
+        /// table) as a host file.
+        #[arg(long, value_name = "PAGE")]
+        import: Option<PathBuf>,
+        /// With --import: the CPU's family/model/stepping (`f26m2s1`), where the page's line
+        /// does not give it.
+        #[arg(long, value_name = "ID", requires = "import")]
+        cpu_id: Option<String>,
+    },
+    /// Whether committed reports measured the code as it is now (exit 1 when one is behind).
+    ///
+    /// Compares the build each report names on its "Measured on:" line (or a host file's)
+    /// with this build's: the last commit that changed measured code.
+    Fresh {
+        /// The reports to check.
+        #[arg(default_values = ["docs/claims.md", "README.md"])]
+        reports: Vec<PathBuf>,
     },
     /// Memory per concurrency unit: threads, tasks, coroutines (C04, C12, C13).
     ///
@@ -136,13 +177,27 @@ fn main() -> ExitCode {
             markdown,
             svg,
             json,
+            host_results,
+            readme,
         } => claims::claims(
             &criterion_dir.unwrap_or_else(default_criterion_dir),
             &costs_dir.unwrap_or_else(concurrency_costs::results::dir),
-            markdown.as_deref(),
-            svg.as_deref(),
+            claims::Outputs {
+                markdown: markdown.as_deref(),
+                svg: svg.as_deref(),
+                host_results: host_results.as_deref(),
+                readme: readme.as_deref(),
+            },
             json,
         ),
+        Commands::Hosts {
+            dir,
+            markdown,
+            svg,
+            import,
+            cpu_id,
+        } => hosts::hosts(&dir, &markdown, &svg, import.as_deref(), cpu_id.as_deref()),
+        Commands::Fresh { reports } => hosts::fresh(&reports),
         Commands::Flamegraph {
             input,
             output,

@@ -47,7 +47,7 @@ fn xml_escape(text: &str) -> String {
 }
 
 /// The range the documents claim for benchmark `id`, where a claim's figure is its mean.
-fn claimed_range(id: &str) -> Option<Range> {
+pub(crate) fn claimed_range(id: &str) -> Option<Range> {
     claims()
         .into_iter()
         .flat_map(|claim| claim.figures)

@@ -17,8 +17,10 @@ mod results;
 
 pub use catalogue::{claims, read as read_catalogue};
 pub use figures::{CPU_INLINE, CPU_POOL, IO_5K_50MS, IO_10K};
+pub(crate) use ladder::claimed_range;
 pub use ladder::{LADDER, ladder_svg};
-pub use report::{judged_summary, markdown, text};
+pub(crate) use range_text::read_quantity;
+pub use report::{judged_summary, markdown, range_text, text};
 pub use results::Results;
 
 use serde::{Deserialize, Serialize};
@@ -58,7 +60,25 @@ impl Unit {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Range {
     pub low: f64,
+    /// Infinite for "at least X".
+    #[serde(with = "unbounded")]
     pub high: f64,
+}
+
+/// JSON has no infinity: an unbounded value is written as `null` and read back as infinite.
+mod unbounded {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+        match value.is_finite() {
+            true => serializer.serialize_f64(*value),
+            false => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::INFINITY))
+    }
 }
 
 impl Range {
@@ -90,9 +110,16 @@ pub enum Standing {
     /// Inside the documents' range.
     Within,
     /// Below it: cheaper (smaller, fewer) by this factor.
-    Below { factor: f64 },
-    /// Above it: dearer (larger, more) by this factor.
-    Above { factor: f64 },
+    Below {
+        #[serde(with = "unbounded")]
+        factor: f64,
+    },
+    /// Above it: dearer (larger, more) by this factor (infinite above a range that ends at
+    /// zero).
+    Above {
+        #[serde(with = "unbounded")]
+        factor: f64,
+    },
     /// No result yet; the command produces one.
     NotMeasured { command: String },
     /// A result exists but is not one to judge: why, and the command that makes one.
@@ -279,6 +306,20 @@ mod tests {
         assert_eq!(Standing::of(0.0, Range::at_most(0.0)), Standing::Within);
         assert!(Standing::of(600.0, range).disagrees());
         assert!(!Standing::Within.disagrees());
+    }
+
+    #[test]
+    fn an_unbounded_range_and_factor_survive_json() {
+        let open = Range::at_least(100.0);
+        let json = serde_json::to_string(&open).unwrap();
+        assert_eq!(json, r#"{"low":100.0,"high":null}"#);
+        assert_eq!(serde_json::from_str::<Range>(&json).unwrap(), open);
+        let none_allowed = Standing::of(3.0, Range::at_most(0.0));
+        let json = serde_json::to_string(&none_allowed).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Standing>(&json).unwrap(),
+            none_allowed
+        );
     }
 
     #[test]

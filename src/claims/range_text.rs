@@ -4,7 +4,7 @@
 use super::{Range, Unit};
 
 /// A quantity with its unit: "100 µs", "8 MiB", "50 %", "10000".
-fn read_quantity(text: &str) -> Result<(f64, Unit), String> {
+pub(crate) fn read_quantity(text: &str) -> Result<(f64, Unit), String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || ".,eE+-".contains(c)))

@@ -1,19 +1,19 @@
 //! The report as text for the terminal and as a markdown table.
 
 use super::catalogue::claims;
-use super::{Row, Standing};
+use super::{Range, Row, Standing, Unit};
 use crate::provenance::this_commit;
 
 fn measured_text(row: &Row) -> String {
     row.value.map_or("—".into(), |v| row.unit.format(v))
 }
 
-fn range_text(row: &Row) -> String {
-    let r = row.range;
-    match (r.low, r.high) {
-        (low, high) if high.is_infinite() => format!("≥ {}", row.unit.format(low)),
-        (low, high) if low <= 0.0 => format!("≤ {}", row.unit.format(high)),
-        (low, high) => format!("{} – {}", row.unit.format(low), row.unit.format(high)),
+/// A range as the report prints it: `≥ x`, `≤ x`, or `low – high`.
+pub fn range_text(range: Range, unit: Unit) -> String {
+    match (range.low, range.high) {
+        (low, high) if high.is_infinite() => format!("≥ {}", unit.format(low)),
+        (low, high) if low <= 0.0 => format!("≤ {}", unit.format(high)),
+        (low, high) => format!("{} – {}", unit.format(low), unit.format(high)),
     }
 }
 
@@ -44,7 +44,7 @@ pub fn markdown(rows: &[Row], machine: &str) -> String {
             row.claim,
             row.docs,
             row.label,
-            range_text(row),
+            range_text(row.range, row.unit),
             measured_text(row),
             row.source,
             row.verdict.describe(),
@@ -94,7 +94,7 @@ pub fn text(rows: &[Row]) -> String {
             row.claim,
             row.label,
             measured_text(row),
-            range_text(row),
+            range_text(row.range, row.unit),
             row.verdict.describe()
         ));
     }
