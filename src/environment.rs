@@ -33,6 +33,11 @@ pub struct Environment {
     pub rustc: String,
     pub crate_version: String,
     pub commit: String,
+    /// The kernel's active mitigations of CPU vulnerabilities, `name: how` for each one that
+    /// is not "Not affected": on one CPU model they can make a syscall cost several times
+    /// more. Not in [`Environment::summary`]; empty where unknown.
+    #[serde(default)]
+    pub mitigations: Vec<String>,
 }
 
 impl Environment {
@@ -57,6 +62,7 @@ impl Environment {
             rustc: env!("COSTS_RUSTC_VERSION").to_string(),
             crate_version: env!("CARGO_PKG_VERSION").to_string(),
             commit: env!("COSTS_GIT_COMMIT").to_string(),
+            mitigations: mitigations(),
         }
     }
 
@@ -108,6 +114,7 @@ impl Environment {
             rustc: String::new(),
             crate_version: String::new(),
             commit: String::new(),
+            mitigations: Vec::new(),
         };
         for field in fields {
             if let Some((online, rest)) = field.split_once(" CPUs (") {
@@ -133,6 +140,25 @@ impl Environment {
     }
 }
 
+/// The kernel's mitigations in effect, from `/sys/devices/system/cpu/vulnerabilities`:
+/// `name: how` for each vulnerability the CPU is affected by, in name order.
+fn mitigations() -> Vec<String> {
+    let Ok(entries) = fs::read_dir("/sys/devices/system/cpu/vulnerabilities") else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let state = fs::read_to_string(entry.path()).ok()?;
+            let state = state.trim();
+            (state != "Not affected")
+                .then(|| format!("{}: {state}", entry.file_name().to_string_lossy()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +177,7 @@ mod tests {
     fn a_summary_reads_back_as_the_environment_it_was_printed_from() {
         let env = Environment {
             cross_core_siblings: None,
+            mitigations: Vec::new(),
             ..Environment::capture()
         };
         assert_eq!(Environment::from_summary(&env.summary()), Some(env));

@@ -126,6 +126,15 @@ impl HostResults {
         }
         parts.push(h.rustc.clone());
         parts.push(format!("commit {}", h.commit));
+        if !h.mitigations.is_empty() {
+            // The names only: how each is mitigated is in the host file.
+            let names: Vec<&str> = h
+                .mitigations
+                .iter()
+                .map(|m| m.split_once(':').map_or(m.as_str(), |(name, _)| name))
+                .collect();
+            parts.push(format!("mitigations: {}", names.join(", ")));
+        }
         parts.join("; ")
     }
 
