@@ -13,8 +13,9 @@
 //! One iteration = one probe; its time is from when the probe was *due* to go out to when its
 //! reply came back, so a stall counts against every probe queued behind it rather than
 //! delaying the next one (no coordinated omission). Every measured probe goes into an HDR
-//! histogram (24,200 by default, ten spans of 2,200 after one discarded span that warms the
-//! loaded loop), whose p50, p99 and max per ID are printed and written to
+//! histogram (ten spans of 2,200 by default, after one discarded span that warms the loaded
+//! loop: 22,000, and 24,200 for a Criterion row, whose warm-up sample counts too), whose p50,
+//! p99 and max per ID are printed and written to
 //! `target/costs/blocked_loop.json` with the hog's fewest rounds in a span; the claims read
 //! those.
 //!

@@ -128,7 +128,8 @@ fn notes(run: &ModelRun, workload: &Workload) -> String {
             c.established
         ));
     }
-    if let Some(queued) = m.queued_when_held.filter(|&q| q > 0) {
+    let at_limit = run.limit(workload).is_some();
+    if let Some(queued) = m.queued_when_held.filter(|&q| q > 0 && !at_limit) {
         notes.push(format!(
             "{queued} of the {} made waited in the accept queue, not yet the server's",
             c.established
