@@ -178,7 +178,8 @@ impl ForkParent {
         let to_parent = self.to_parent.as_mut().expect("open until finish");
         writeln!(to_parent, "{} {lives}", life.word())?;
         to_parent.flush()?;
-        let answer = self.answer(STARTUP + PER_CHILD.saturating_mul(lives as u32))?;
+        let allowance = PER_CHILD.saturating_mul(lives.min(u32::MAX.into()) as u32);
+        let answer = self.answer(STARTUP + allowance)?;
         match answer.strip_prefix("took ").map(str::parse::<u64>) {
             Some(Ok(nanos)) => {
                 self.reaped += lives;

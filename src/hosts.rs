@@ -5,7 +5,7 @@
 //! far more than on anything in this code, so a figure is only ever compared with another
 //! host's beside it, never merged with it.
 
-use crate::claims::{LADDER, Results, Row, Standing, Unit, claims, evaluate};
+use crate::claims::{LADDER, Results, Row, Standing, Unit, claims, evaluate, xml_escape};
 use crate::environment::Environment;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -280,13 +280,6 @@ pub fn page(hosts: &[(PathBuf, HostResults)], files_from_page: &Path) -> String 
 const COLOURS: [&str; 8] = [
     "#4a7ab7", "#c0504d", "#9bbb59", "#8064a2", "#4bacc6", "#f79646", "#2c4d75", "#772c2a",
 ];
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// The cost ladder with a band per rung: one bar per host, on a log scale from 1 ns to
 /// 100 ms, the documents' range shaded behind. Rungs in the ladder's order, cheapest first.

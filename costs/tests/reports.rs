@@ -128,6 +128,17 @@ fn an_earlier_page_is_imported_and_every_host_is_a_column_of_the_page() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The claims report, from no results at all, with the README's table rewritten.
+const CLAIMS_WITH_README: [&str; 7] = [
+    "claims",
+    "--criterion-dir",
+    "empty",
+    "--costs-dir",
+    "empty",
+    "--readme",
+    "README.md",
+];
+
 #[test]
 fn the_readme_table_is_rewritten_between_its_markers_only() {
     let dir = scratch("readme");
@@ -135,18 +146,7 @@ fn the_readme_table_is_rewritten_between_its_markers_only() {
     std::fs::write(dir.join("README.md"), readme).unwrap();
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let run = costs(
-        &[
-            "claims",
-            "--criterion-dir",
-            "empty",
-            "--costs-dir",
-            "empty",
-            "--readme",
-            "README.md",
-        ],
-        &dir,
-    );
+    let run = costs(&CLAIMS_WITH_README, &dir);
     assert!(
         run.status.success(),
         "{}",
@@ -163,18 +163,7 @@ fn the_readme_table_is_rewritten_between_its_markers_only() {
 
     // A README without the markers is refused and left as it was.
     std::fs::write(dir.join("README.md"), "no markers\n").unwrap();
-    let refused = costs(
-        &[
-            "claims",
-            "--criterion-dir",
-            "empty",
-            "--costs-dir",
-            "empty",
-            "--readme",
-            "README.md",
-        ],
-        &dir,
-    );
+    let refused = costs(&CLAIMS_WITH_README, &dir);
     assert_eq!(refused.status.code(), Some(2));
     assert_eq!(
         std::fs::read_to_string(dir.join("README.md")).unwrap(),

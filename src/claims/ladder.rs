@@ -39,7 +39,8 @@ pub const LADDER: [(&str, &str); 16] = [
     ("fork, 1 GiB parent", "fork/fork_exit_wait/1GiB"),
 ];
 
-fn xml_escape(text: &str) -> String {
+/// `text` safe inside SVG's text and attributes.
+pub(crate) fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

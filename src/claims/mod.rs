@@ -17,8 +17,8 @@ mod results;
 
 pub use catalogue::{claims, read as read_catalogue};
 pub use figures::{CPU_INLINE, CPU_POOL, IO_5K_50MS, IO_10K};
-pub(crate) use ladder::claimed_range;
 pub use ladder::{LADDER, ladder_svg};
+pub(crate) use ladder::{claimed_range, xml_escape};
 pub(crate) use range_text::read_quantity;
 pub use report::{judged_summary, markdown, range_text, text};
 pub use results::Results;
