@@ -39,7 +39,7 @@ impl Memory {
 }
 
 /// The number after `name` in a `/proc` key-value file (kB fields are returned as written).
-fn kib_field(text: &str, name: &str) -> u64 {
+pub(crate) fn kib_field(text: &str, name: &str) -> u64 {
     text.lines()
         .find_map(|l| l.strip_prefix(name))
         .and_then(|v| v.split_whitespace().next())

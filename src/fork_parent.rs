@@ -70,15 +70,7 @@ impl Footprint {
     pub fn of_this_process() -> Footprint {
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
-        let kib = |name: &str| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|n| n.parse::<u64>().ok())
-                .unwrap_or(0)
-                * 1024
-        };
+        let kib = |name| crate::footprint::kib_field(&status, name) * 1024;
         Footprint {
             resident: kib("VmRSS:"),
             anonymous: kib("RssAnon:"),
