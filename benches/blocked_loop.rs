@@ -33,7 +33,8 @@
 //! figure: nothing makes their probes wait for the hog, so their median is how long the host
 //! takes to wake a parked thread, which moved up to 1.5× between identical runs (and the
 //! several-worker rows up to 8×, as the hog and the responder met on a worker or did not).
-//! They honour Criterion's filter, and run in test mode with a handful of probes.
+//! They honour Criterion's filter, run in test mode with a handful of probes, and `--list`
+//! names them as `<id>: distribution`.
 //!
 //! A probe not answered within 1 s of its due time is given up on and counted at 1 s (a lower
 //! bound), and the count is printed: a loop that never turns to its other tasks shows as such
@@ -162,7 +163,8 @@ fn blocked_loop(c: &mut Criterion) {
     let measuring = harness::measuring(std::env::args());
     // A distribution is measured only where Criterion would run a benchmark: not when
     // listing, profiling or counting, and only for IDs the filter selects.
-    let distributions = !harness::listing(std::env::args())
+    let listing = harness::listing(std::env::args());
+    let distributions = !listing
         && !harness::profiling(std::env::args())
         && criterion_gate::count::bench_process::mode().is_none();
     let span = probes_per_sample();
@@ -184,7 +186,12 @@ fn blocked_loop(c: &mut Criterion) {
                 let function = format!("{}_{mode}", flavour.id);
                 let id = group.id(&function, label);
                 let timed = the_stall_is_the_figure(flavour, offloaded, work);
-                let measured = timed || distributions && harness::selects(std::env::args(), &id);
+                let selected = harness::selects(std::env::args(), &id);
+                if !timed && listing && selected {
+                    // Beside Criterion's list: what a run of this filter measures besides.
+                    println!("{id}: distribution");
+                }
+                let measured = timed || distributions && selected;
                 if !measured {
                     continue;
                 }
